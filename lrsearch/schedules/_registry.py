@@ -1,0 +1,336 @@
+"""The one registry of schedule families.
+
+Each :class:`Family` says which :class:`Schedule` class computes it (``None`` for ``plateau``,
+which reacts to a metric), how its parameters are searched for an epoch budget, and the
+articles' default parameters. The schedule module, both tuner front ends, the CLI, reports and
+the tests iterate :data:`REGISTRY`; adding a family is adding one entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+from typing import Protocol
+
+from lrsearch.schedules._base import Schedule
+from lrsearch.schedules._base import check_at_least
+from lrsearch.schedules._base import check_interval
+from lrsearch.schedules._base import check_non_negative
+from lrsearch.schedules._base import check_positive
+from lrsearch.schedules._cyclic import CYCLICAL_MODES
+from lrsearch.schedules._cyclic import CosineRestarts
+from lrsearch.schedules._cyclic import Cyclical
+from lrsearch.schedules._cyclic import OneCycle
+from lrsearch.schedules._decay import Constant
+from lrsearch.schedules._decay import Cosine
+from lrsearch.schedules._decay import Exponential
+from lrsearch.schedules._decay import Polynomial
+from lrsearch.schedules._decay import Step
+from lrsearch.schedules._decay import TimeBased
+from lrsearch.schedules._warmup import LinearWarmup
+from lrsearch.schedules._warmup import WarmupCosine
+from lrsearch.schedules._warmup import WarmupStableDecay
+
+
+class Draw(Protocol):
+    """Where a family's search parameters come from (an Optuna trial, KerasTuner, a recorder)."""
+
+    def float(self, name: str, low: float, high: float, *, log: bool = False) -> float: ...
+    def int(self, name: str, low: int, high: int) -> int: ...
+    def categorical(self, name: str, choices: Sequence[Any]) -> Any: ...
+
+
+SampleFn = Callable[[Draw, float, int], dict[str, Any]]
+DefaultsFn = Callable[[int], dict[str, Any]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """One schedule family.
+
+    Attributes:
+        name: the family's name, as used everywhere (``"step"``).
+        schedule_cls: the :class:`Schedule` subclass, or ``None`` when the rate reacts to a
+            monitored metric (``plateau``).
+        needs_metric: ``True`` when the family needs ``val_loss`` during training.
+        sample: ``sample(draw, initial_lr, epochs) -> params`` draws the family's own search
+            parameters (everything but ``initial_lr``) for a budget of ``epochs`` epochs.
+        article_defaults: ``article_defaults(epochs) -> params`` (with ``initial_lr``): the
+            setting the source articles use, for equal-budget comparisons.
+        warmup_epochs: ``warmup_epochs(params) -> W``, the epochs spent warming up (0 if none).
+        summary: one line for ``--help`` and the docs.
+    """
+
+    name: str
+    schedule_cls: type[Schedule] | None
+    needs_metric: bool
+    sample: SampleFn
+    article_defaults: DefaultsFn
+    summary: str
+    warmup_epochs: Callable[[dict[str, Any]], float] = lambda params: 0.0
+
+
+def _quarter(epochs: int) -> int:
+    return max(1, epochs // 4)
+
+
+def _warmup(d: Draw, epochs: int) -> int:
+    return d.int("warmup_epochs", 1, max(2, _quarter(epochs)))
+
+
+def _sample_cyclical(d: Draw, lr0: float, epochs: int) -> dict[str, Any]:
+    mode = d.categorical("mode", list(CYCLICAL_MODES))
+    params: dict[str, Any] = {
+        "max_lr": lr0 * d.float("max_lr_factor", 2.0, 20.0, log=True),
+        "step_size": d.int("step_size", 1, _quarter(epochs)),
+        "mode": mode,
+    }
+    if mode == "exp_range":
+        params["gamma"] = d.float("gamma", 0.8, 1.0)
+    return params
+
+
+def _sample_wsd(d: Draw, lr0: float, epochs: int) -> dict[str, Any]:
+    warm = _warmup(d, epochs)
+    decay = max(1, round(d.float("decay_fraction", 0.1, 0.5) * epochs))
+    return {"warmup_epochs": warm, "decay_epochs": decay, "total_epochs": max(epochs, warm + decay)}
+
+
+def _sample_warmup_cosine(d: Draw, lr0: float, epochs: int) -> dict[str, Any]:
+    warm = _warmup(d, epochs)
+    return {
+        "start_lr": lr0 * d.float("start_lr_factor", 0.01, 0.5, log=True),
+        "warmup_epochs": warm,
+        "decay_epochs": max(1, epochs - warm),
+    }
+
+
+def _warmup_of(params: dict[str, Any]) -> float:
+    return float(params.get("warmup_epochs", 0.0))
+
+
+_FAMILIES: tuple[Family, ...] = (
+    Family(
+        "constant",
+        Constant,
+        False,
+        lambda d, lr0, e: {},
+        lambda e: {"initial_lr": 0.01},
+        "lr0, unchanged",
+    ),
+    Family(
+        "time_based",
+        TimeBased,
+        False,
+        lambda d, lr0, e: {"decay": d.float("decay", 1e-3, 1.0, log=True)},
+        lambda e: {"initial_lr": 0.5, "decay": 0.5 / e},
+        "lr0 / (1 + decay * t)",
+    ),
+    Family(
+        "step",
+        Step,
+        False,
+        lambda d, lr0, e: {
+            "drop_rate": d.float("drop_rate", 0.1, 0.9),
+            "epochs_drop": d.int("epochs_drop", 1, max(1, e // 2)),
+        },
+        lambda e: {"initial_lr": 0.5, "drop_rate": 0.8, "epochs_drop": 10},
+        "lr0 * drop_rate ** floor(t / epochs_drop)",
+    ),
+    Family(
+        "exponential",
+        Exponential,
+        False,
+        lambda d, lr0, e: {"k": d.float("k", 1e-3, 0.5, log=True)},
+        lambda e: {"initial_lr": 0.5, "k": 0.1},
+        "lr0 * exp(-k * t)",
+    ),
+    Family(
+        "polynomial",
+        Polynomial,
+        False,
+        lambda d, lr0, e: {"power": d.float("power", 0.5, 3.0), "decay_epochs": e},
+        lambda e: {"initial_lr": 0.5, "power": 1.0, "decay_epochs": e},
+        "(lr0 - end_lr) * (1 - min(t, T) / T) ** power + end_lr",
+    ),
+    Family(
+        "cosine",
+        Cosine,
+        False,
+        lambda d, lr0, e: {"decay_epochs": e},
+        lambda e: {"initial_lr": 0.5, "decay_epochs": e},
+        "end_lr + (lr0 - end_lr) * (1 + cos(pi * min(t, T) / T)) / 2",
+    ),
+    Family(
+        "cyclical",
+        Cyclical,
+        False,
+        _sample_cyclical,
+        lambda e: {"initial_lr": 0.01, "max_lr": 0.1, "step_size": _quarter(e)},
+        "Smith's CLR between lr0 and max_lr (triangular, triangular2, exp_range)",
+    ),
+    Family(
+        "linear_warmup",
+        LinearWarmup,
+        False,
+        lambda d, lr0, e: {
+            "start_lr": lr0 * d.float("start_lr_factor", 0.01, 0.5, log=True),
+            "warmup_epochs": _warmup(d, e),
+        },
+        lambda e: {"initial_lr": 0.01, "start_lr": 0.005, "warmup_epochs": 5},
+        "linear from start_lr to lr0 over warmup_epochs, then lr0",
+        _warmup_of,
+    ),
+    Family(
+        "plateau",
+        None,
+        True,
+        lambda d, lr0, e: {
+            "factor": d.float("factor", 0.1, 0.7),
+            "patience": d.int("patience", 1, _quarter(e)),
+        },
+        lambda e: {"initial_lr": 0.5, "factor": 0.5, "patience": 2, "min_lr": 0.0},
+        "Keras ReduceLROnPlateau on val_loss",
+    ),
+    Family(
+        "one_cycle",
+        OneCycle,
+        False,
+        lambda d, lr0, e: {
+            "total_epochs": max(2, e),
+            "pct_start": d.float("pct_start", 0.1, 0.5),
+            "div_factor": d.float("div_factor", 5.0, 50.0, log=True),
+        },
+        lambda e: {"initial_lr": 0.5, "total_epochs": max(2, e)},
+        "PyTorch OneCycleLR (cosine), lr0 = peak",
+        lambda params: float(params.get("pct_start", 0.3)) * float(params["total_epochs"]),
+    ),
+    Family(
+        "cosine_restarts",
+        CosineRestarts,
+        False,
+        lambda d, lr0, e: {
+            "first_decay_epochs": d.int("first_decay_epochs", 1, max(1, e // 2)),
+            "t_mul": d.float("t_mul", 1.0, 3.0),
+            "m_mul": d.float("m_mul", 0.5, 1.0),
+        },
+        lambda e: {"initial_lr": 0.5, "first_decay_epochs": max(1, e // 4)},
+        "SGDR: Keras CosineDecayRestarts",
+    ),
+    Family(
+        "warmup_cosine",
+        WarmupCosine,
+        False,
+        _sample_warmup_cosine,
+        lambda e: {
+            "initial_lr": 0.5,
+            "start_lr": 0.0,
+            "warmup_epochs": _quarter(e),
+            "decay_epochs": max(1, e - _quarter(e)),
+        },
+        "linear warm-up to lr0, then cosine decay",
+        _warmup_of,
+    ),
+    Family(
+        "wsd",
+        WarmupStableDecay,
+        False,
+        _sample_wsd,
+        lambda e: {
+            "initial_lr": 0.5,
+            "warmup_epochs": _quarter(e),
+            "decay_epochs": max(1, e // 5),
+            "total_epochs": max(e, _quarter(e) + max(1, e // 5)),
+        },
+        "warm-up, stable at lr0, linear decay to end_lr",
+        _warmup_of,
+    ),
+)
+
+REGISTRY: dict[str, Family] = {f.name: f for f in _FAMILIES}
+FAMILIES: tuple[str, ...] = tuple(REGISTRY)
+
+PLATEAU_PARAMS = ("initial_lr", "factor", "patience", "min_lr")
+PLATEAU_DEFAULTS: dict[str, Any] = {"factor": 0.5, "patience": 2, "min_lr": 0.0}
+
+
+def check_family(family: Any) -> Family:
+    """Return the registry entry of ``family`` or raise ``ValueError`` naming the choices."""
+    if not isinstance(family, str) or family not in REGISTRY:
+        raise ValueError(
+            f"Unknown schedule family: {family!r}. Valid families: {', '.join(FAMILIES)}."
+        )
+    return REGISTRY[family]
+
+
+def validate_plateau(params: dict[str, Any]) -> dict[str, Any]:
+    """Check the parameters of ``plateau`` (a callback, not a :class:`Schedule`).
+
+    Returns the parameters completed with their defaults (``factor=0.5, patience=2,
+    min_lr=0``). The rate starts at ``initial_lr`` and is multiplied by ``factor`` whenever
+    ``val_loss`` has not improved for ``patience`` epochs, never going below ``min_lr``.
+    """
+    _check_names("plateau", params, PLATEAU_PARAMS, required=("initial_lr",))
+    full = {**PLATEAU_DEFAULTS, **params}
+    check_positive("initial_lr", full["initial_lr"])
+    check_interval("factor", full["factor"], 0.0, 1.0, low_open=True, high_open=True)
+    check_at_least("patience", full["patience"], 0)
+    check_non_negative("min_lr", full["min_lr"])
+    return full
+
+
+def _check_names(
+    family: str, params: dict[str, Any], valid: Sequence[str], required: Sequence[str]
+) -> None:
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"Unknown parameter{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(f'`{u}`' for u in unknown)} for schedule family {family!r}. "
+            f"Valid parameters: {', '.join(valid)}."
+        )
+    missing = [r for r in required if r not in params]
+    if missing:
+        raise ValueError(
+            f"Missing parameter{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(f'`{m}`' for m in missing)} for schedule family {family!r}. "
+            f"Required: {', '.join(required)}."
+        )
+
+
+def get(family: str, **params: Any) -> Schedule:
+    """Build the :class:`Schedule` of ``family`` with ``params``.
+
+    >>> get("step", initial_lr=0.5, drop_rate=0.8, epochs_drop=10)(25)
+    0.32000000000000006
+
+    Raises:
+        ValueError: unknown family or parameter, a missing parameter, a bad value, or
+            ``family="plateau"`` (a callback: see :class:`lrsearch.keras.PlateauCallback`).
+    """
+    entry = check_family(family)
+    if entry.schedule_cls is None:
+        raise ValueError(
+            f"Schedule family {family!r} reacts to a monitored metric and is not a function of "
+            "time: use `lrsearch.keras.PlateauCallback` (or `ScheduleSpec.callbacks()`)."
+        )
+    fields = [f for f in dataclasses.fields(entry.schedule_cls)]
+    valid = [f.name for f in fields]
+    required = [f.name for f in fields if f.default is dataclasses.MISSING]
+    _check_names(family, params, valid, required)
+    return entry.schedule_cls(**params)
+
+
+def from_config(config: dict[str, Any]) -> Schedule:
+    """Rebuild a schedule from :meth:`Schedule.get_config` (``family`` plus the parameters)."""
+    if not isinstance(config, dict) or "family" not in config:
+        raise ValueError(
+            f"Argument `config` must be a dict with a 'family' key. Received: config={config!r}"
+        )
+    params = dict(config)
+    return get(params.pop("family"), **params)
+
+
