@@ -1,0 +1,95 @@
+"""The ``lrsearch`` command line: a table of small commands, each a thin wrapper.
+
+Every command module exposes ``HELP`` (one line), ``DESCRIPTION``, ``add_arguments(parser)``
+and ``run(args) -> int``; the work itself lives in importable functions of the package.
+Heavy imports (TensorFlow, Optuna) happen inside ``run`` so ``--help`` stays fast.
+
+Exit status: 0 on success; 2 with a one-paragraph message on a user's mistake
+(:class:`lrsearch.errors.UsageError`); 130 after Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+from types import ModuleType
+
+from lrsearch.errors import UsageError
+
+# name -> module under lrsearch.cli; add a command by adding a line.
+_COMMANDS: dict[str, str] = {
+    "tune": "_tune",
+    "best": "_best",
+    "export": "_export",
+    "find-lr": "_find_lr",
+    "compare": "_compare",
+    "report": "_report",
+    "dashboard": "_dashboard",
+}
+
+
+def _load(module: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"lrsearch.cli.{module}")
+    except ModuleNotFoundError as exc:  # a command not shipped yet
+        if exc.name == f"lrsearch.cli.{module}":
+            return None
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one sub-parser per available command."""
+    parser = argparse.ArgumentParser(
+        prog="lrsearch",
+        description=(
+            "Search learning-rate schedules (family and parameters) for a Keras model with "
+            "Optuna, then hand the winner back for your own model.fit."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, module_name in _COMMANDS.items():
+        module = _load(module_name)
+        if module is None:
+            continue
+        p = sub.add_parser(
+            name,
+            help=module.HELP,
+            description=getattr(module, "DESCRIPTION", module.HELP),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def error_paragraph(command: str, message: str) -> str:
+    """Format a user error as one wrapped paragraph."""
+    text = " ".join(message.split())
+    return textwrap.fill(f"lrsearch {command}: error: {text}", width=99)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lrsearch`` console script."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code = int(args._run(args))
+    except UsageError as exc:
+        print(error_paragraph(args.command, str(exc)), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"lrsearch {args.command}: interrupted.", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,12 @@
+"""Errors that mean "the user asked for something that cannot work"."""
+
+from __future__ import annotations
+
+
+class UsageError(ValueError):
+    """A user's mistake: the CLI prints the message (one paragraph), exits 2, writes nothing.
+
+    The message names the problem and the fix, e.g. ``"Unknown dataset 'digts'. Use one of
+    digits, breast_cancer, wine, iris, mnist, fashion_mnist, or a path to a .npz or .csv
+    file."``
+    """
