@@ -9,7 +9,6 @@ the tests iterate :data:`REGISTRY`; adding a family is adding one entry.
 from __future__ import annotations
 
 import dataclasses
-
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
@@ -96,7 +95,11 @@ def _sample_cyclical(d: Draw, lr0: float, epochs: int) -> dict[str, Any]:
 def _sample_wsd(d: Draw, lr0: float, epochs: int) -> dict[str, Any]:
     warm = _warmup(d, epochs)
     decay = max(1, round(d.float("decay_fraction", 0.1, 0.5) * epochs))
-    return {"warmup_epochs": warm, "decay_epochs": decay, "total_epochs": max(epochs, warm + decay)}
+    return {
+        "warmup_epochs": warm,
+        "decay_epochs": decay,
+        "total_epochs": max(epochs, warm + decay),
+    }
 
 
 def _sample_warmup_cosine(d: Draw, lr0: float, epochs: int) -> dict[str, Any]:
@@ -332,5 +335,3 @@ def from_config(config: dict[str, Any]) -> Schedule:
         )
     params = dict(config)
     return get(params.pop("family"), **params)
-
-

@@ -108,9 +108,7 @@ class WarmupStableDecay(Schedule):
         check_positive("warmup_epochs", self.warmup_epochs)
         check_positive("decay_epochs", self.decay_epochs)
         check_positive("total_epochs", self.total_epochs)
-        check_at_least(
-            "total_epochs", self.total_epochs, self.warmup_epochs + self.decay_epochs
-        )
+        check_at_least("total_epochs", self.total_epochs, self.warmup_epochs + self.decay_epochs)
         check_non_negative("end_lr", self.end_lr)
         check_below("end_lr", self.end_lr, "initial_lr", self.initial_lr, strict=False)
 

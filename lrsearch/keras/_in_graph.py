@@ -1,0 +1,95 @@
+"""Schedules evaluated inside the compiled train step (no Python call per batch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+from lrsearch.schedules import Schedule
+from lrsearch.schedules import from_config
+
+
+class _KerasOps:
+    """:class:`lrsearch.schedules.MathOps` on ``keras.ops`` tensors."""
+
+    def floor(self, x: Any) -> Any:
+        return ops.floor(x)
+
+    def exp(self, x: Any) -> Any:
+        return ops.exp(x)
+
+    def log(self, x: Any) -> Any:
+        return ops.log(x)
+
+    def cos(self, x: Any) -> Any:
+        return ops.cos(x)
+
+    def abs(self, x: Any) -> Any:
+        return ops.abs(x)
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        return ops.minimum(a, b)
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        return ops.maximum(a, b)
+
+    def power(self, a: Any, b: Any) -> Any:
+        return ops.power(ops.cast(a, "float32"), ops.cast(b, "float32"))
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        return ops.where(cond, a, b)
+
+
+KERAS_OPS = _KerasOps()
+
+
+@keras.saving.register_keras_serializable(package="lrsearch")
+class InGraphSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A :class:`~lrsearch.schedules.Schedule` as a Keras ``LearningRateSchedule``.
+
+    The optimizer calls it with its step counter every step, inside the compiled train
+    function, so a per-step schedule costs no Python call per batch::
+
+        t = step                                   # steps_per_epoch is None: per step
+        t = floor(step / steps_per_epoch)          # otherwise: the epoch index
+        lr = schedule.formula(t)                   # the same formula as schedule(t)
+
+    An optimizer built with it has a learning rate that nothing may set (Keras raises
+    ``TypeError``); :class:`lrsearch.keras.ScheduleCallback` recognises it and only records.
+
+    Args:
+        schedule: the schedule to evaluate.
+        steps_per_epoch: when given, ``t`` is the epoch index, so the rate changes once per
+            epoch exactly as with the per-epoch callback.
+    """
+
+    def __init__(self, schedule: Schedule, steps_per_epoch: int | None = None) -> None:
+        if not isinstance(schedule, Schedule):
+            raise ValueError(
+                "Argument `schedule` must be a lrsearch Schedule (see lrsearch.schedules.get). "
+                f"Received: schedule={schedule!r}"
+            )
+        if steps_per_epoch is not None and (
+            not isinstance(steps_per_epoch, int) or steps_per_epoch < 1
+        ):
+            raise ValueError(
+                "Argument `steps_per_epoch` must be an integer >= 1 or None. "
+                f"Received: steps_per_epoch={steps_per_epoch!r}"
+            )
+        self.schedule = schedule
+        self.steps_per_epoch = steps_per_epoch
+
+    def __call__(self, step: Any) -> Any:
+        t = ops.cast(step, "float32")
+        if self.steps_per_epoch is not None:
+            t = ops.floor(t / float(self.steps_per_epoch))
+        return ops.cast(self.schedule.formula(t, KERAS_OPS), "float32")
+
+    def get_config(self) -> dict[str, Any]:
+        return {"schedule": self.schedule.get_config(), "steps_per_epoch": self.steps_per_epoch}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> InGraphSchedule:
+        return cls(from_config(config["schedule"]), config.get("steps_per_epoch"))

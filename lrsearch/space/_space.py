@@ -1,0 +1,282 @@
+"""``SearchSpace``: schedule families and their parameters as one conditional search space."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import Any
+
+from lrsearch.optimizers import OPTIMIZERS
+from lrsearch.optimizers import check_optimizer
+from lrsearch.optimizers import uses_momentum
+from lrsearch.schedules import FAMILIES
+from lrsearch.schedules import REGISTRY
+from lrsearch.schedules import Draw
+from lrsearch.schedules import check_family
+from lrsearch.space._draws import KerasTunerDraw
+from lrsearch.space._draws import OptunaDraw
+from lrsearch.space._draws import ParamInfo
+from lrsearch.space._draws import RecordingDraw
+from lrsearch.space._spec import ScheduleSpec
+
+DEFAULT_MOMENTUM = (0.0, 0.99)
+_SHARED = ("initial_lr", "momentum")
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _as_tuple(name: str, value: Any) -> tuple[Any, ...]:
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(value, Iterable):
+        return tuple(value)
+    raise ValueError(f"Argument `{name}` must be a sequence of names. Received: {name}={value!r}")
+
+
+class SearchSpace:
+    """Schedule families, their parameters, ``initial_lr``, optimizer and momentum.
+
+    Args:
+        families: names from :data:`lrsearch.schedules.FAMILIES`; ``None`` means all.
+        initial_lr: ``(low, high)``, searched log-uniformly (or one fixed value).
+        optimizers: names among sgd, nesterov, adam, rmsprop, adagrad, adadelta; the
+            ``optimizer`` parameter is only searched when there are several.
+        epochs: the training budget per trial; ranges such as ``epochs_drop`` or
+            ``warmup_epochs`` scale with it, and ``decay_epochs`` / ``total_epochs`` equal it.
+        **ranges: a parameter's range by name: ``(low, high)``, a list of choices for a
+            categorical (``mode=["triangular"]``), or one value to fix it (``k=0.1``).
+            ``momentum`` defaults to ``(0.0, 0.99)``.
+
+    The Optuna parameters are ``family``, ``initial_lr``, ``optimizer`` (when several),
+    ``momentum`` (for sgd and nesterov), and the drawn family's own parameters only. Default
+    ranges (``E`` = epochs): ``decay`` 1e-3..1 (log), ``drop_rate`` 0.1..0.9, ``epochs_drop``
+    1..E/2, ``k`` 1e-3..0.5 (log), ``power`` 0.5..3, ``max_lr_factor`` 2..20 (log; ``max_lr =
+    initial_lr * max_lr_factor``), ``step_size`` 1..E/4, ``mode`` triangular / triangular2 /
+    exp_range, ``gamma`` 0.8..1, ``start_lr_factor`` 0.01..0.5 (log; ``start_lr = initial_lr *
+    start_lr_factor``), ``warmup_epochs`` 1..max(2, E/4), ``factor`` 0.1..0.7, ``patience``
+    1..E/4, ``pct_start`` 0.1..0.5, ``div_factor`` 5..50 (log), ``first_decay_epochs`` 1..E/2,
+    ``t_mul`` 1..3, ``m_mul`` 0.5..1, ``decay_fraction`` 0.1..0.5 (WSD's share of decay).
+
+    Raises:
+        ValueError: unknown family, optimizer or parameter name; a range whose low >= high;
+            non-positive learning-rate bounds; ranges that make a schedule invalid.
+    """
+
+    def __init__(
+        self,
+        families: Sequence[str] | str | None = None,
+        initial_lr: tuple[float, float] | float = (1e-4, 1.0),
+        optimizers: Sequence[str] | str = ("sgd",),
+        epochs: int = 20,
+        **ranges: Any,
+    ) -> None:
+        fams = FAMILIES if families is None else _as_tuple("families", families)
+        if not fams:
+            raise ValueError("Argument `families` must name at least one family. Received: ()")
+        for f in fams:
+            check_family(f)
+        opts = _as_tuple("optimizers", optimizers)
+        if not opts:
+            raise ValueError("Argument `optimizers` must name at least one optimizer.")
+        for o in opts:
+            check_optimizer(o)
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(
+                f"Argument `epochs` must be an integer >= 1. Received: epochs={epochs!r}"
+            )
+        self.families: tuple[str, ...] = tuple(dict.fromkeys(fams))
+        self.optimizers: tuple[str, ...] = tuple(dict.fromkeys(opts))
+        self.epochs = epochs
+        self.initial_lr = self._check_lr(initial_lr)
+        self.ranges: dict[str, Any] = {"momentum": DEFAULT_MOMENTUM, **ranges}
+        self._params = self._collect_params()
+        self._check_ranges()
+
+    # -- validation -----------------------------------------------------------------------
+
+    @staticmethod
+    def _check_lr(value: Any) -> tuple[float, float] | float:
+        if _is_number(value):
+            if value <= 0:
+                raise ValueError(
+                    f"Argument `initial_lr` must be > 0. Received: initial_lr={value!r}"
+                )
+            return float(value)
+        pair = tuple(value) if isinstance(value, (tuple, list)) else ()
+        if len(pair) != 2 or not all(_is_number(v) for v in pair):
+            raise ValueError(
+                "Argument `initial_lr` must be a (low, high) pair of positive numbers. "
+                f"Received: initial_lr={value!r}"
+            )
+        low, high = float(pair[0]), float(pair[1])
+        if low <= 0 or high <= 0:
+            raise ValueError(
+                f"Argument `initial_lr` bounds must be > 0. Received: initial_lr={value!r}"
+            )
+        if low >= high:
+            raise ValueError(
+                f"Argument `initial_lr` must have low < high. Received: initial_lr={value!r}"
+            )
+        return (low, high)
+
+    def _collect_params(self) -> dict[str, ParamInfo]:
+        seen: dict[str, ParamInfo] = {}
+        for family in FAMILIES:
+            rec = RecordingDraw({})
+            REGISTRY[family].sample(rec, 0.1, self.epochs)
+            if family == "cyclical":  # gamma exists only under mode=exp_range
+                rec.categorical("mode", ["exp_range"])
+                rec.float("gamma", 0.8, 1.0)
+            for name, info in rec.seen.items():
+                seen.setdefault(name, info)
+        seen["momentum"] = ParamInfo("momentum", "float", *DEFAULT_MOMENTUM)
+        return seen
+
+    def _check_ranges(self) -> None:
+        for name, value in self.ranges.items():
+            if name not in self._params:
+                valid = ", ".join(sorted(self._params))
+                raise ValueError(
+                    f"Unknown parameter `{name}` in the search ranges. Valid parameters: {valid} "
+                    "(`initial_lr`, `families`, `optimizers` and `epochs` are arguments of their "
+                    "own)."
+                )
+            info = self._params[name]
+            if info.kind == "categorical":
+                options = [value] if not isinstance(value, (tuple, list)) else list(value)
+                bad = [o for o in options if o not in info.choices]
+                if not options or bad:
+                    raise ValueError(
+                        f"Argument `{name}` must be chosen among "
+                        f"{', '.join(map(str, info.choices))}. "
+                        f"Received: {name}={value!r}"
+                    )
+                continue
+            if isinstance(value, (tuple, list)):
+                if len(value) != 2 or not all(_is_number(v) for v in value):
+                    raise ValueError(
+                        f"Argument `{name}` must be a (low, high) pair of numbers or one number. "
+                        f"Received: {name}={value!r}"
+                    )
+                if value[0] >= value[1]:
+                    raise ValueError(
+                        f"Argument `{name}` must have low < high. Received: {name}={value!r}"
+                    )
+                if info.kind == "int" and not all(float(v).is_integer() for v in value):
+                    raise ValueError(
+                        f"Argument `{name}` must be a pair of integers. Received: {name}={value!r}"
+                    )
+                if info.log and value[0] <= 0:
+                    raise ValueError(
+                        f"Argument `{name}` is searched on a log scale: its bounds must be > 0. "
+                        f"Received: {name}={value!r}"
+                    )
+            elif not _is_number(value):
+                raise ValueError(
+                    f"Argument `{name}` must be a (low, high) pair of numbers or one number. "
+                    f"Received: {name}={value!r}"
+                )
+        momentum = self.ranges["momentum"]
+        lows = momentum if isinstance(momentum, (tuple, list)) else (momentum, momentum)
+        if not (0.0 <= float(lows[0]) and float(lows[-1]) < 1.0):
+            raise ValueError(
+                f"Argument `momentum` must lie in [0, 1). Received: momentum={momentum!r}"
+            )
+        # Every family must build at both ends of its ranges.
+        lr_ends = (
+            (self.initial_lr, self.initial_lr)
+            if isinstance(self.initial_lr, float)
+            else self.initial_lr
+        )
+        for family in self.families:
+            for end, lr in zip(("low", "high"), lr_ends, strict=True):
+                rec = RecordingDraw(self.ranges, end=end)
+                try:
+                    self._spec_from(rec, family, lr, self.optimizers[0], 0.0)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"The search ranges make family {family!r} invalid at the {end} end of "
+                        f"its ranges: {exc}"
+                    ) from None
+
+    # -- drawing --------------------------------------------------------------------------
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Every parameter name a range may be given for."""
+        return tuple(sorted(self._params))
+
+    def _spec_from(
+        self, draw: Draw, family: str, initial_lr: float, optimizer: str, momentum: float
+    ) -> ScheduleSpec:
+        params = {
+            "initial_lr": initial_lr,
+            **REGISTRY[family].sample(draw, initial_lr, self.epochs),
+        }
+        return ScheduleSpec(family=family, params=params, optimizer=optimizer, momentum=momentum)
+
+    def suggest(self, trial: Any) -> ScheduleSpec:
+        """Draw a :class:`ScheduleSpec` from an ``optuna.trial.Trial``.
+
+        Parameters: ``family`` (categorical), ``initial_lr`` (log-uniform), ``optimizer``
+        (when several), ``momentum`` (sgd / nesterov), then the drawn family's own only.
+        """
+        draw = OptunaDraw(trial, self.ranges)
+        family = draw.categorical("family", self.families)
+        if isinstance(self.initial_lr, float):
+            lr = self.initial_lr
+        else:
+            lr = float(trial.suggest_float("initial_lr", *self.initial_lr, log=True))
+        optimizer = draw.categorical("optimizer", self.optimizers)
+        momentum = draw.float("momentum", *DEFAULT_MOMENTUM) if uses_momentum(optimizer) else 0.0
+        return self._spec_from(draw, family, lr, optimizer, momentum)
+
+    def from_hp(self, hp: Any) -> ScheduleSpec:
+        """Draw a :class:`ScheduleSpec` from a ``keras_tuner.HyperParameters``.
+
+        Same families and ranges as :meth:`suggest`; each family's parameters live in
+        ``hp.conditional_scope("family", [name])`` and a name scope of the family, so they
+        are active only when that family is drawn.
+        """
+        draw = KerasTunerDraw(hp, self.ranges)
+        family = str(hp.Choice("family", list(self.families)))
+        if isinstance(self.initial_lr, float):
+            lr = float(hp.Fixed("initial_lr", self.initial_lr))
+        else:
+            low, high = self.initial_lr
+            lr = float(hp.Float("initial_lr", low, high, sampling="log"))
+        optimizer = str(hp.Choice("optimizer", list(self.optimizers)))
+        momentum_opts = [o for o in self.optimizers if uses_momentum(o)]
+        momentum = 0.0
+        if momentum_opts:
+            with hp.conditional_scope("optimizer", momentum_opts):
+                m = draw.float("momentum", *DEFAULT_MOMENTUM)
+            if uses_momentum(optimizer):
+                momentum = m
+        with hp.conditional_scope("family", [family]), hp.name_scope(family):
+            params = {"initial_lr": lr, **REGISTRY[family].sample(draw, lr, self.epochs)}
+        return ScheduleSpec(family=family, params=params, optimizer=optimizer, momentum=momentum)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable description (stored in a study's user attributes)."""
+        return {
+            "families": list(self.families),
+            "initial_lr": (
+                self.initial_lr if isinstance(self.initial_lr, float) else list(self.initial_lr)
+            ),
+            "optimizers": list(self.optimizers),
+            "epochs": self.epochs,
+            "ranges": {k: list(v) if isinstance(v, tuple) else v for k, v in self.ranges.items()},
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"SearchSpace(families={list(self.families)}, initial_lr={self.initial_lr}, "
+            f"optimizers={list(self.optimizers)}, epochs={self.epochs})"
+        )
+
+
+__all__ = ["OPTIMIZERS", "SearchSpace"]
