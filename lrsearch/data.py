@@ -1,0 +1,499 @@
+"""Datasets for the trials: bundled scikit-learn sets, Keras' MNIST loaders, ``.npz`` and ``.csv``.
+
+Every loader returns a :class:`Dataset` with float32 features, int32 class indices
+``0..n_classes-1`` and a seeded (stratified where possible) validation split.
+
+- ``digits``: scikit-learn's 8x8 digits as ``(n, 8, 8, 1)`` images scaled to [0, 1], so both
+  ``mlp`` (which flattens) and ``cnn`` apply.
+- ``breast_cancer`` (2 classes, 30 features), ``wine`` (3 classes, 13 features), ``iris``
+  (3 classes, 4 features): tabular, standardised with the mean and standard deviation of the
+  training split only.
+- ``mnist``, ``fashion_mnist``: Keras' loaders (network once, then cached by Keras); the
+  60,000 training images as ``(n, 28, 28, 1)`` scaled to [0, 1], optionally subsampled, then
+  split. Keras' test images are left untouched for the user's own final evaluation.
+- a ``.npz`` file with keys ``x, y`` (split here) or ``x_train, y_train, x_val, y_val`` (used as
+  given). Values are used as stored, except ``uint8`` features, which are scaled by 1/255 like
+  image pixels; ``(n, h, w)`` features get a channel axis.
+- a ``.csv`` file: a header row, the last column the label (strings or numbers), the other
+  columns numeric features, standardised on the training split.
+
+Labels of files are mapped to ``0..k-1`` in sorted order of their distinct values.
+
+Nothing here imports scikit-learn, pandas or Keras at module level: importing the package stays
+fast, and a bad name or path fails before anything heavy is loaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import os
+import pathlib
+from typing import Any
+
+import numpy as np
+
+from lrsearch.errors import UsageError
+
+DATASETS: tuple[str, ...] = ("digits", "breast_cancer", "wine", "iris", "mnist", "fashion_mnist")
+"""Names of the datasets that need no file."""
+
+_BUNDLED = ("digits", "breast_cancer", "wine", "iris")
+_FILE_SUFFIXES = (".npz", ".csv")
+_CHOICES = (
+    "Use one of digits, breast_cancer, wine, iris, mnist, fashion_mnist, "
+    "or a path to a .npz or .csv file."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A classification dataset already split into training and validation parts.
+
+    ``x_*`` are float32 arrays of shape ``(n, *input_shape)``; ``y_*`` are int32 class indices
+    in ``0..n_classes-1``.
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    n_classes: int
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one example (``x_train.shape[1:]``), what a model's ``Input`` takes."""
+        return tuple(int(d) for d in self.x_train.shape[1:])
+
+    def fingerprint(self) -> str:
+        """A short stable hash of the shapes, the class count and the content of all arrays.
+
+        Two loads with the same source, split seed, fraction and subsample give the same
+        fingerprint; it tags studies so results from different data are not mixed up.
+        """
+        digest = hashlib.blake2b(digest_size=8)
+        digest.update(f"n_classes={self.n_classes};".encode())
+        for key in ("x_train", "y_train", "x_val", "y_val"):
+            array = np.ascontiguousarray(getattr(self, key))
+            digest.update(f"{key}:{array.dtype.str}:{array.shape};".encode())
+            digest.update(array.data)
+        return digest.hexdigest()
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset(name={self.name!r}, input_shape={self.input_shape}, "
+            f"n_classes={self.n_classes}, n_train={len(self.y_train)}, n_val={len(self.y_val)})"
+        )
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _normalised_name(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+def _looks_like_path(name: str) -> bool:
+    return (
+        os.sep in name
+        or (os.altsep is not None and os.altsep in name)
+        or pathlib.Path(name).suffix != ""
+    )
+
+
+def _resolve(name: Any) -> str | pathlib.Path:
+    """The canonical dataset name, or the path of an existing ``.npz``/``.csv`` file."""
+    if isinstance(name, os.PathLike):
+        name = os.fspath(name)
+    if not isinstance(name, str) or not name.strip():
+        raise UsageError(f"The dataset must be a name or a file path, got {name!r}. {_CHOICES}")
+    key = _normalised_name(name)
+    if key in DATASETS:
+        return key
+    if not _looks_like_path(name):
+        close = difflib.get_close_matches(key, DATASETS, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise UsageError(f"Unknown dataset '{name}'.{hint} {_CHOICES}")
+    path = pathlib.Path(name).expanduser()
+    if path.suffix.lower() not in _FILE_SUFFIXES:
+        raise UsageError(
+            f"Dataset file '{name}' has an unsupported type '{path.suffix}': only .npz (keys x, y "
+            "or x_train, y_train, x_val, y_val) and .csv (header row, label in the last column) "
+            "files are read. Convert it to one of those."
+        )
+    if not path.exists():
+        raise UsageError(
+            f"Dataset file '{name}' does not exist. Check the path (it is relative to the "
+            f"working directory {os.getcwd()}), or use a bundled dataset: digits, "
+            "breast_cancer, wine or iris."
+        )
+    if not path.is_file():
+        raise UsageError(f"Dataset path '{name}' is not a file. Give the path of a .npz or .csv.")
+    return path
+
+
+def check_dataset(name: str) -> None:
+    """Validate a dataset name or path cheaply, without loading any data.
+
+    Accepts the names in :data:`DATASETS` (case-insensitive, ``-`` for ``_``) and paths of
+    existing ``.npz``/``.csv`` files. Raises :class:`~lrsearch.errors.UsageError` otherwise.
+    """
+    _resolve(name)
+
+
+def _check_val_fraction(val_fraction: Any) -> float:
+    ok = (
+        isinstance(val_fraction, (int, float, np.floating))
+        and not isinstance(val_fraction, bool)
+        and 0.0 < float(val_fraction) < 1.0
+    )
+    if not ok:
+        raise UsageError(
+            f"Argument `val_fraction` must be in (0, 1). Received: val_fraction={val_fraction!r}"
+        )
+    return float(val_fraction)
+
+
+def _check_subsample(subsample: Any) -> int | None:
+    if subsample is None:
+        return None
+    if (
+        isinstance(subsample, bool)
+        or not isinstance(subsample, (int, np.integer))
+        or subsample < 2
+    ):
+        raise UsageError(
+            "Argument `subsample` must be None or an integer >= 2. "
+            f"Received: subsample={subsample!r}"
+        )
+    return int(subsample)
+
+
+def _check_seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UsageError(f"Argument `seed` must be an integer >= 0. Received: seed={seed!r}")
+    return int(seed)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _subsample(
+    x: np.ndarray, y: np.ndarray, subsample: int | None, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded choice of ``subsample`` examples (all of them when there are fewer)."""
+    if subsample is None or subsample >= len(y):
+        return x, y
+    index = np.sort(np.random.default_rng(seed).choice(len(y), size=subsample, replace=False))
+    return x[index], y[index]
+
+
+def _split(
+    x: np.ndarray, y: np.ndarray, val_fraction: float, seed: int, source: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Seeded train/validation split, stratified when every class can appear on both sides."""
+    from sklearn.model_selection import train_test_split
+
+    n = len(y)
+    n_val = int(np.ceil(n * val_fraction))
+    if n_val < 1 or n - n_val < 1:
+        raise UsageError(
+            f"Dataset {source} has {n} examples, too few to split with "
+            f"val_fraction={val_fraction}. Use more data or a different val_fraction."
+        )
+    counts = np.bincount(y)
+    n_classes = int(np.count_nonzero(counts))
+    stratify = (
+        y
+        if counts[counts > 0].min() >= 2 and n_val >= n_classes and n - n_val >= n_classes
+        else None
+    )
+    try:
+        parts = train_test_split(
+            x, y, test_size=n_val, random_state=seed, shuffle=True, stratify=stratify
+        )
+    except ValueError:  # stratification impossible after all: plain seeded shuffle
+        parts = train_test_split(x, y, test_size=n_val, random_state=seed, shuffle=True)
+    x_train, x_val, y_train, y_val = parts
+    return x_train, y_train, x_val, y_val
+
+
+def _standardise(x_train: np.ndarray, x_val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scale features with the training split's mean and standard deviation (std 0 -> 1)."""
+    mean = x_train.mean(axis=0, dtype=np.float64)
+    std = x_train.std(axis=0, dtype=np.float64)
+    std[std == 0] = 1.0
+    return (
+        ((x_train - mean) / std).astype(np.float32),
+        ((x_val - mean) / std).astype(np.float32),
+    )
+
+
+def _make(
+    name: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    n_classes: int,
+) -> Dataset:
+    return Dataset(
+        name=name,
+        x_train=np.ascontiguousarray(x_train, dtype=np.float32),
+        y_train=np.ascontiguousarray(y_train, dtype=np.int32),
+        x_val=np.ascontiguousarray(x_val, dtype=np.float32),
+        y_val=np.ascontiguousarray(y_val, dtype=np.int32),
+        n_classes=int(n_classes),
+    )
+
+
+def _encode_labels(source: str, *labels: np.ndarray) -> tuple[list[np.ndarray], int]:
+    """Map the sorted distinct values of all label arrays to ``0..k-1``."""
+    try:
+        classes = np.unique(np.concatenate([np.asarray(y).ravel() for y in labels]))
+    except TypeError as exc:  # mixed types that cannot be sorted
+        raise UsageError(
+            f"Dataset {source}: the labels cannot be sorted ({exc}). Use labels of one type, "
+            "all numbers or all strings."
+        ) from None
+    if classes.dtype.kind == "f" and np.isnan(classes).any():
+        raise UsageError(
+            f"Dataset {source}: some labels are missing (NaN). Give every example a label."
+        )
+    if len(classes) < 2:
+        found = "no labels" if len(classes) == 0 else f"only the class {classes[0]!r}"
+        raise UsageError(
+            f"Dataset {source} has {found}; classification needs at least 2 classes. "
+            "Check the label column (the last one for .csv, y for .npz)."
+        )
+    encoded = [np.searchsorted(classes, np.asarray(y).ravel()).astype(np.int32) for y in labels]
+    return encoded, len(classes)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _load_bundled(name: str, val_fraction: float, seed: int, subsample: int | None) -> Dataset:
+    from sklearn import datasets as skdatasets
+
+    loader = getattr(skdatasets, f"load_{name}")
+    bunch = loader()
+    x = np.asarray(bunch.data, dtype=np.float32)
+    y = np.asarray(bunch.target, dtype=np.int32)
+    n_classes = len(bunch.target_names)
+    if name == "digits":
+        x = (x / 16.0).reshape(-1, 8, 8, 1).astype(np.float32)
+    x, y = _subsample(x, y, subsample, seed)
+    x_train, y_train, x_val, y_val = _split(x, y, val_fraction, seed, f"'{name}'")
+    if name != "digits":
+        x_train, x_val = _standardise(x_train, x_val)
+    return _make(name, x_train, y_train, x_val, y_val, n_classes)
+
+
+def _load_keras(name: str, val_fraction: float, seed: int, subsample: int | None) -> Dataset:
+    try:
+        import keras
+
+        (x, y), _test = getattr(keras.datasets, name).load_data()
+    except Exception as exc:  # noqa: BLE001 - any failure here is the download or the cache
+        raise UsageError(
+            f"Dataset '{name}' could not be loaded ({type(exc).__name__}: "
+            f"{_one_line(exc)}). Keras downloads it from the network the first time and caches "
+            "it under ~/.keras/datasets; run once with network access, or use a bundled dataset "
+            "(digits, breast_cancer, wine, iris) or a .npz file of your own."
+        ) from None
+    x = np.asarray(x)
+    y = np.asarray(y).astype(np.int32).ravel()
+    x, y = _subsample(x, y, subsample, seed)
+    x = (x.astype(np.float32) / 255.0)[..., np.newaxis]
+    x_train, y_train, x_val, y_val = _split(x, y, val_fraction, seed, f"'{name}'")
+    return _make(name, x_train, y_train, x_val, y_val, 10)
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(exc).split()) or "no message"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _npz_features(source: str, key: str, x: np.ndarray) -> np.ndarray:
+    if x.dtype.kind not in "biuf":
+        raise UsageError(
+            f"Dataset {source}: '{key}' holds {x.dtype} values, not numbers. Store the "
+            "features as a numeric array."
+        )
+    if x.ndim == 0 or x.shape[0] == 0:
+        raise UsageError(f"Dataset {source}: '{key}' is empty. Store at least a few examples.")
+    scale = 1.0 / 255.0 if x.dtype == np.uint8 else 1.0
+    out = x.astype(np.float32) * np.float32(scale)
+    if out.ndim == 1:
+        out = out[:, np.newaxis]
+    elif out.ndim == 3:  # (n, height, width) images: add the channel axis
+        out = out[..., np.newaxis]
+    if not np.isfinite(out).all():
+        raise UsageError(
+            f"Dataset {source}: '{key}' contains NaN or infinite values. Clean the features."
+        )
+    return out
+
+
+def _npz_labels(source: str, key: str, y: np.ndarray, n: int) -> np.ndarray:
+    if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows
+        y = y.argmax(axis=1)
+    elif y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or len(y) != n:
+        raise UsageError(
+            f"Dataset {source}: '{key}' has shape {y.shape} but the features have {n} examples. "
+            "Store one label per example."
+        )
+    if y.dtype.kind not in "biufUS":
+        raise UsageError(
+            f"Dataset {source}: '{key}' holds {y.dtype} values. Store the labels as numbers "
+            "or strings."
+        )
+    return y
+
+
+def _load_npz(
+    path: pathlib.Path, val_fraction: float, seed: int, subsample: int | None
+) -> Dataset:
+    source = f"file '{path}'"
+    how = (
+        "Save it with numpy.savez(path, x=..., y=...) or "
+        "numpy.savez(path, x_train=..., y_train=..., x_val=..., y_val=...)."
+    )
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise UsageError(
+                f"Dataset {source} holds a single array, not an .npz archive of named arrays. "
+                + how
+            )
+        with loaded:
+            arrays = {key: np.asarray(loaded[key]) for key in loaded.files}
+    except UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - corrupt zip, pickled objects, I/O errors
+        raise UsageError(
+            f"Dataset {source} could not be read as .npz ({type(exc).__name__}: "
+            f"{_one_line(exc)}). " + how
+        ) from None
+    keys = set(arrays)
+    fixed = {"x_train", "y_train", "x_val", "y_val"}
+    if fixed <= keys:
+        x_train = _npz_features(source, "x_train", arrays["x_train"])
+        x_val = _npz_features(source, "x_val", arrays["x_val"])
+        if x_train.shape[1:] != x_val.shape[1:]:
+            raise UsageError(
+                f"Dataset {source}: x_train examples have shape {x_train.shape[1:]} but x_val "
+                f"examples have shape {x_val.shape[1:]}. Store both with the same shape."
+            )
+        y_train = _npz_labels(source, "y_train", arrays["y_train"], len(x_train))
+        y_val = _npz_labels(source, "y_val", arrays["y_val"], len(x_val))
+        (y_train, y_val), n_classes = _encode_labels(source, y_train, y_val)
+        x_train, y_train = _subsample(x_train, y_train, subsample, seed)
+        return _make(str(path), x_train, y_train, x_val, y_val, n_classes)
+    if {"x", "y"} <= keys:
+        x = _npz_features(source, "x", arrays["x"])
+        (y,), n_classes = _encode_labels(source, _npz_labels(source, "y", arrays["y"], len(x)))
+        x, y = _subsample(x, y, subsample, seed)
+        x_train, y_train, x_val, y_val = _split(x, y, val_fraction, seed, source)
+        return _make(str(path), x_train, y_train, x_val, y_val, n_classes)
+    found = ", ".join(sorted(keys)) or "none"
+    raise UsageError(
+        f"Dataset {source} has the keys {found}, but lrsearch needs either 'x' and 'y' (split "
+        "here) or 'x_train', 'y_train', 'x_val' and 'y_val' (a fixed split). Save it with "
+        "numpy.savez(path, x=features, y=labels)."
+    )
+
+
+def _load_csv(
+    path: pathlib.Path, val_fraction: float, seed: int, subsample: int | None
+) -> Dataset:
+    import pandas as pd
+
+    source = f"file '{path}'"
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise UsageError(
+            f"Dataset {source} is empty. It needs a header row and one row per example, "
+            "the label in the last column."
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - parser, encoding and I/O errors
+        raise UsageError(
+            f"Dataset {source} could not be read as CSV ({type(exc).__name__}: "
+            f"{_one_line(exc)}). It needs a header row and comma-separated values, the label "
+            "in the last column."
+        ) from None
+    if frame.shape[1] < 2:
+        raise UsageError(
+            f"Dataset {source} has {frame.shape[1]} column(s); it needs at least one feature "
+            "column and the label in the last column, with a header row."
+        )
+    if len(frame) == 0:
+        raise UsageError(f"Dataset {source} has a header but no rows. Add one row per example.")
+    features = frame.iloc[:, :-1]
+    bad = [
+        str(column)
+        for column in features.columns
+        if not pd.api.types.is_numeric_dtype(features[column])
+        or pd.api.types.is_bool_dtype(features[column])
+    ]
+    if bad:
+        listed = ", ".join(f"'{c}'" for c in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        raise UsageError(
+            f"Dataset {source}: the feature column(s) {listed} are not numeric. Every column "
+            "but the last (the label) must hold numbers; encode categories as numbers first."
+        )
+    x = features.to_numpy(dtype=np.float64)
+    if not np.isfinite(x).all():
+        finite = np.isfinite(x).all(axis=0)
+        columns = [str(c) for c, ok in zip(features.columns, finite, strict=True) if not ok]
+        raise UsageError(
+            f"Dataset {source}: the column(s) {', '.join(columns[:5])} have missing or infinite "
+            "values. Fill or drop those rows first."
+        )
+    labels = frame.iloc[:, -1]
+    if labels.isna().any():
+        raise UsageError(
+            f"Dataset {source}: the label column '{frame.columns[-1]}' has missing values. "
+            "Give every row a label."
+        )
+    y_raw = labels.to_numpy()
+    if y_raw.dtype == object:
+        y_raw = y_raw.astype(str)
+    (y,), n_classes = _encode_labels(source, y_raw)
+    x, y = _subsample(x, y, subsample, seed)
+    x_train, y_train, x_val, y_val = _split(x, y, val_fraction, seed, source)
+    x_train, x_val = _standardise(x_train, x_val)
+    return _make(str(path), x_train, y_train, x_val, y_val, n_classes)
+
+
+def load_dataset(
+    name: str, *, val_fraction: float = 0.2, seed: int = 0, subsample: int | None = None
+) -> Dataset:
+    """Load a dataset by name (see :data:`DATASETS`) or from a ``.npz``/``.csv`` path.
+
+    ``subsample`` keeps a seeded random choice of that many examples before the split (the
+    articles use 20,000 MNIST images); with a fixed ``.npz`` split it thins the training part
+    only. ``val_fraction`` of the rest becomes the validation split, drawn with ``seed`` and
+    stratified by class where every class has at least two examples. A fixed ``.npz`` split
+    ignores ``val_fraction``.
+
+    Raises :class:`~lrsearch.errors.UsageError` on an unknown name, a missing or unreadable
+    file, bad contents, or bad arguments.
+    """
+    val_fraction = _check_val_fraction(val_fraction)
+    seed = _check_seed(seed)
+    subsample = _check_subsample(subsample)
+    source = _resolve(name)
+    if isinstance(source, pathlib.Path):
+        if source.suffix.lower() == ".npz":
+            return _load_npz(source, val_fraction, seed, subsample)
+        return _load_csv(source, val_fraction, seed, subsample)
+    if source in _BUNDLED:
+        return _load_bundled(source, val_fraction, seed, subsample)
+    return _load_keras(source, val_fraction, seed, subsample)
