@@ -15,6 +15,7 @@ import importlib
 import os
 import sys
 import textwrap
+import warnings
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -68,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_warnings() -> None:
+    """Hide library warnings that say nothing to a user of the CLI (experimental APIs)."""
+    warnings.filterwarnings("ignore", message=".*experimental.*")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
 def error_paragraph(command: str, message: str) -> str:
     """Format a user error as one wrapped paragraph."""
     text = " ".join(message.split())
@@ -76,8 +84,9 @@ def error_paragraph(command: str, message: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lrsearch`` console script."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    quiet_warnings()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,138 @@
+"""The trial: build, compile, fit with the drawn schedule, report, prune, record.
+
+One :class:`Objective` per process holds the data and the model recipe; calling it with an
+``optuna.trial.Trial`` trains one model and returns its best ``val_loss``. The search itself
+(sampler, pruner, storage) lives in :mod:`lrsearch.tune` and knows nothing of Keras.
+
+Recorded on every trial (finished, pruned or diverged):
+
+* user attribute ``family``; ``spec`` (:meth:`ScheduleSpec.to_dict`); ``history``, a dict of
+  per-epoch lists ``loss``, ``val_loss``, ``learning_rate`` and ``accuracy`` /
+  ``val_accuracy`` where measured (non-finite values stored as ``None``);
+* ``val_loss`` of every epoch as Optuna intermediate values (the pruner's input);
+* on divergence (NaN or inf loss): state PRUNED with ``pruned_reason`` and ``diverged_lr``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import optuna
+
+from lrsearch.space import ScheduleSpec
+from lrsearch.space import SearchSpace
+from lrsearch.training import Trainer
+
+HISTORY_KEYS = ("loss", "val_loss", "learning_rate", "accuracy", "val_accuracy")
+
+
+def _finite_or_none(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+class Diverged(Exception):
+    """Raised from inside ``fit`` when the loss turns NaN or infinite."""
+
+    def __init__(self, epoch: int, metric: str, learning_rate: float | None) -> None:
+        lr = "unknown" if learning_rate is None else f"{learning_rate:.6g}"
+        super().__init__(
+            f"diverged: {metric} became NaN or infinite in epoch {epoch} (learning rate {lr})"
+        )
+        self.epoch = epoch
+        self.learning_rate = learning_rate
+
+
+class TrialReporter(keras.callbacks.Callback):
+    """Records history, reports ``val_loss`` to Optuna, prunes, and detects divergence.
+
+    Pruning is schedule-aware: a family with a warm-up is not pruned before its warm-up ends
+    (a median pruner would otherwise compare a warming-up rate with full-rate trials).
+    """
+
+    def __init__(self, trial: optuna.trial.Trial, spec: ScheduleSpec, *, schedule_aware: bool):
+        super().__init__()
+        self.trial = trial
+        self.history: dict[str, list[float | None]] = {}
+        self.no_prune_before = math.ceil(spec.warmup_epochs) if schedule_aware else 0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs or {}
+        for key in HISTORY_KEYS:
+            if key in logs:
+                self.history.setdefault(key, []).append(_finite_or_none(logs[key]))
+        lr = _finite_or_none(logs.get("learning_rate"))
+        for key in ("loss", "val_loss"):
+            value = logs.get(key)
+            if value is not None and not math.isfinite(float(value)):
+                raise Diverged(epoch, key, lr)
+        val_loss = logs.get("val_loss")
+        if val_loss is None:
+            return
+        self.trial.report(float(val_loss), epoch)
+        if epoch + 1 >= self.no_prune_before and self.trial.should_prune():
+            raise optuna.TrialPruned(
+                f"pruned at epoch {epoch}: val_loss {float(val_loss):.4g} worse than the pruner's "
+                "threshold"
+            )
+
+
+class Objective:
+    """``objective(trial) -> best val_loss`` for :func:`optuna.Study.optimize`.
+
+    Args:
+        space: what to draw.
+        trainer: how to train (data, model recipe, batch size).
+        epochs: epochs per trial.
+        seed: base seed; trial ``n`` trains with ``seed + n``.
+        schedule_aware_pruning: do not prune warm-up families during their warm-up.
+        on_spec: called with each drawn spec before training (progress display).
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        trainer: Trainer,
+        *,
+        epochs: int,
+        seed: int = 0,
+        schedule_aware_pruning: bool = True,
+        on_spec: Callable[[optuna.trial.Trial, ScheduleSpec], None] | None = None,
+    ) -> None:
+        self.space = space
+        self.trainer = trainer
+        self.epochs = epochs
+        self.seed = seed
+        self.schedule_aware_pruning = schedule_aware_pruning
+        self.on_spec = on_spec
+
+    def __call__(self, trial: optuna.trial.Trial) -> float:
+        spec = self.space.suggest(trial)
+        trial.set_user_attr("family", spec.family)
+        trial.set_user_attr("spec", spec.to_dict())
+        trial.set_user_attr("seed", self.seed + trial.number)
+        trial.set_user_attr("epochs", self.epochs)
+        if self.on_spec is not None:
+            self.on_spec(trial, spec)
+        reporter = TrialReporter(trial, spec, schedule_aware=self.schedule_aware_pruning)
+        try:
+            self.trainer.fit(spec, self.epochs, self.seed + trial.number, [reporter])
+        except Diverged as exc:
+            trial.set_user_attr("pruned_reason", str(exc))
+            trial.set_user_attr("diverged_lr", exc.learning_rate)
+            raise optuna.TrialPruned(str(exc)) from None
+        except optuna.TrialPruned as exc:
+            trial.set_user_attr("pruned_reason", str(exc))
+            raise
+        finally:
+            trial.set_user_attr("history", reporter.history)
+        losses = [v for v in reporter.history.get("val_loss", []) if v is not None]
+        if not losses:
+            raise optuna.TrialPruned("no finite val_loss was measured")
+        return min(losses)

@@ -1,0 +1,184 @@
+"""Study storage: URL checks, SQLite made safe for several processes, heartbeats.
+
+Optuna advises against SQLite for parallel work because writers block each other ("database
+is locked"). lrsearch keeps SQLite as the zero-setup default and makes it safe for the workers
+of one machine: the database runs in WAL mode (readers never block the writer, so an
+optuna-dashboard reading the file does not stall tuning) and every connection waits up to
+``SQLITE_TIMEOUT_S`` for a lock instead of failing. Across machines, point every worker at one
+PostgreSQL URL (``postgresql://user:pass@host/db``).
+
+Heartbeats: every running trial updates a heartbeat; a trial whose process was killed (even by
+``kill -9``) is marked FAIL once its heartbeat is older than the grace period, and Optuna's
+retry callback enqueues it again with the same parameters.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+
+from lrsearch.errors import UsageError
+
+if TYPE_CHECKING:
+    import optuna
+
+DEFAULT_STORAGE = "sqlite:///studies/lrsearch.db"
+DEFAULT_STUDY_NAME = "lrsearch"
+SQLITE_TIMEOUT_S = 120
+ENV_STORAGE = "LRSEARCH_STORAGE"
+ENV_STUDY_NAME = "LRSEARCH_STUDY_NAME"
+
+
+def heartbeat_interval() -> int:
+    """Seconds between heartbeats (``LRSEARCH_HEARTBEAT_INTERVAL``, default 10)."""
+    try:
+        return max(1, int(os.environ.get("LRSEARCH_HEARTBEAT_INTERVAL", "10")))
+    except ValueError:
+        return 10
+
+
+def default_storage() -> str:
+    """``$LRSEARCH_STORAGE`` or ``sqlite:///studies/lrsearch.db``."""
+    return os.environ.get(ENV_STORAGE) or DEFAULT_STORAGE
+
+
+def default_study_name() -> str:
+    """``$LRSEARCH_STUDY_NAME`` or ``lrsearch``."""
+    return os.environ.get(ENV_STUDY_NAME) or DEFAULT_STUDY_NAME
+
+
+def normalize_url(url: str) -> str:
+    """Check a storage URL and return the one to give SQLAlchemy.
+
+    ``postgresql://`` is mapped to the psycopg 3 driver (``postgresql+psycopg://``) when
+    psycopg2 is not installed.
+
+    Raises:
+        UsageError: the URL cannot be parsed, or names a database driver that is not installed.
+    """
+    import sqlalchemy
+    from sqlalchemy.engine import make_url
+
+    hint = (
+        "Use an SQLAlchemy database URL such as sqlite:///studies/lrsearch.db (a file) or "
+        "postgresql://user:password@host:5432/dbname (a shared server)."
+    )
+    if not isinstance(url, str) or "://" not in url:
+        raise UsageError(f"The storage URL {url!r} is not a database URL. {hint}")
+    try:
+        parsed = make_url(url)
+    except (sqlalchemy.exc.ArgumentError, ValueError) as exc:
+        raise UsageError(f"The storage URL {url!r} cannot be parsed ({exc}). {hint}") from None
+    if parsed.drivername == "postgresql":
+        try:
+            import psycopg2  # noqa: F401
+        except ImportError:
+            parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        parsed.get_dialect()
+    except Exception as exc:  # NoSuchModuleError, ImportError of the driver
+        extra = ""
+        if parsed.get_backend_name() == "postgresql":
+            extra = ' Install the driver with: pip install "lrsearch[postgres]".'
+        raise UsageError(
+            f"The storage URL {url!r} names a database lrsearch cannot open "
+            f"({type(exc).__name__}: {exc}).{extra} {hint}"
+        ) from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise UsageError(
+            f"The storage URL {url!r} is an in-memory SQLite database, which vanishes when the "
+            f"command ends. {hint}"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an ``sqlite:///`` URL, ``None`` for other databases."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return Path(parsed.database)
+
+
+def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
+    """Open (or, with ``create=True``, create) the storage at ``url`` with heartbeats on.
+
+    With ``create=False`` a missing SQLite file is a :class:`UsageError` and no file is made.
+    """
+    import optuna
+
+    url = normalize_url(url)
+    path = sqlite_path(url)
+    engine_kwargs: dict[str, Any] = {}
+    if path is not None:
+        if not create and not path.exists():
+            raise UsageError(
+                f"There is no study database at {path} (storage {url}). Run `lrsearch tune` "
+                "first, or pass the --storage of an existing study."
+            )
+        if create:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(
+                    f"Cannot create the folder {path.parent} for the study database ({exc}). "
+                    "Pass a --storage in a writable place."
+                ) from None
+        engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
+    interval = heartbeat_interval()
+    retry_cls = (
+        getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+        or optuna.storages.RetryFailedTrialCallback
+    )
+    callback_kw = (
+        "heartbeat_stale_trial_callback"
+        if hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback")
+        else "failed_trial_callback"
+    )
+    retry: dict[str, Any] = {callback_kw: retry_cls(max_retry=3)}
+    try:
+        storage = optuna.storages.RDBStorage(
+            url,
+            engine_kwargs=engine_kwargs,
+            heartbeat_interval=interval,
+            grace_period=3 * interval,
+            **retry,
+        )
+    except Exception as exc:
+        raise UsageError(
+            f"Cannot open the study storage {url} ({type(exc).__name__}: {exc}). Check that the "
+            "database server is running and the URL, user and password are right."
+        ) from None
+    if path is not None:
+        with storage.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    return storage
+
+
+def study_names(storage: optuna.storages.BaseStorage) -> list[str]:
+    """Names of the studies in ``storage``."""
+    return [s.study_name for s in storage.get_all_studies()]
+
+
+def load_study(storage_url: str, study_name: str) -> optuna.Study:
+    """Load an existing study, never creating a database or a study.
+
+    Raises:
+        UsageError: no database there, or no study of that name (the message lists the
+            studies that exist).
+    """
+    import optuna
+
+    storage = open_storage(storage_url, create=False)
+    names = study_names(storage)
+    if study_name not in names:
+        listing = ", ".join(repr(n) for n in names) if names else "none"
+        raise UsageError(
+            f"There is no study named {study_name!r} in {storage_url} (studies there: "
+            f"{listing}). Pass --study-name with one of them, or run `lrsearch tune` first."
+        )
+    return optuna.load_study(study_name=study_name, storage=storage)

@@ -1,0 +1,402 @@
+"""``tune``: run N more trials of a study, in one process or several, safely.
+
+Everything is checked before anything is written: a bad option raises
+:class:`~lrsearch.errors.UsageError` and no database or study is created. Then the study is
+created (or continued: the same command again adds trials to the same study), and ``workers``
+processes draw trials from it until exactly ``trials`` new ones have run.
+
+Safety: finished trials are committed one by one; Ctrl-C marks the running trial FAIL and
+raises ``KeyboardInterrupt`` (the CLI exits 130); a process killed outright leaves its trial
+RUNNING until its heartbeat goes stale, when the next run fails it and retries its parameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from lrsearch.errors import UsageError
+from lrsearch.storage import default_storage
+from lrsearch.storage import default_study_name
+from lrsearch.storage import normalize_url
+
+PRUNERS = ("median", "hyperband", "none")
+CONFIG_ATTR = "lrsearch_config"
+
+
+@dataclasses.dataclass
+class TuneOptions:
+    """Everything ``lrsearch tune`` takes (see ``lrsearch tune --help``)."""
+
+    trials: int = 20
+    epochs: int = 20
+    dataset: str = "digits"
+    model: str = "mlp"
+    families: tuple[str, ...] | None = None
+    optimizers: tuple[str, ...] = ("sgd",)
+    initial_lr: tuple[float, float] | str = (1e-4, 1.0)
+    batch_size: int = 64
+    storage: str = dataclasses.field(default_factory=default_storage)
+    study_name: str = dataclasses.field(default_factory=default_study_name)
+    pruner: str = "median"
+    seed: int = 0
+    workers: int = 1
+    val_fraction: float = 0.2
+    subsample: int | None = None
+    ranges: dict[str, Any] = dataclasses.field(default_factory=dict)
+    schedule_aware_pruning: bool = True
+    progress: bool | None = None
+    config_source: dict[str, Any] | None = None
+
+    def identity(self) -> dict[str, Any]:
+        """What defines the study's experiment (stored in the study, compared on resume)."""
+        return {
+            "dataset": self.dataset,
+            "model": self.model,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "val_fraction": self.val_fraction,
+            "subsample": self.subsample,
+        }
+
+
+@dataclasses.dataclass
+class TuneResult:
+    """What a ``tune`` run did."""
+
+    storage: str
+    study_name: str
+    trials_run: int
+    states: dict[str, int]
+    best: dict[str, Any] | None
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(
+            f"--{name} must be a whole number >= 1 (received {value!r}). Pass e.g. --{name} 10."
+        )
+
+
+def check_options(o: TuneOptions) -> Any:
+    """Validate every option that needs no data; return the :class:`SearchSpace`.
+
+    Raises:
+        UsageError: the first problem found, in one paragraph with its fix.
+    """
+    from lrsearch.space import SearchSpace
+
+    _positive_int("trials", o.trials)
+    _positive_int("epochs", o.epochs)
+    _positive_int("batch-size", o.batch_size)
+    _positive_int("workers", o.workers)
+    if o.pruner not in PRUNERS:
+        raise UsageError(
+            f"Unknown pruner {o.pruner!r}. Use one of {', '.join(PRUNERS)} (--pruner median "
+            "stops trials whose val_loss is worse than the median of earlier trials at the same "
+            "epoch)."
+        )
+    if isinstance(o.initial_lr, str):
+        if o.initial_lr != "auto":
+            raise UsageError(
+                f"--initial-lr must be LOW,HIGH (two positive numbers, low < high) or 'auto'; "
+                f"received {o.initial_lr!r}."
+            )
+        lr_range: Any = (1e-4, 1.0)
+    else:
+        lr_range = o.initial_lr
+    try:
+        space = SearchSpace(
+            families=o.families,
+            initial_lr=lr_range,
+            optimizers=o.optimizers,
+            epochs=o.epochs,
+            **o.ranges,
+        )
+    except ValueError as exc:
+        msg = str(exc)
+        if "family" in msg:
+            msg += " Pass --families as a comma-separated list of those names."
+        elif "optimizer" in msg:
+            msg += " Pass --optimizers as a comma-separated list of those names."
+        elif "initial_lr" in msg:
+            msg += " Pass --initial-lr as LOW,HIGH, e.g. --initial-lr 0.001,0.5."
+        raise UsageError(msg) from None
+    normalize_url(o.storage)
+    if not isinstance(o.study_name, str) or not o.study_name.strip():
+        raise UsageError("--study-name must not be empty. Pass e.g. --study-name digits-mlp.")
+    return space
+
+
+@dataclasses.dataclass
+class Prepared:
+    """Checked options with the data loaded: what a process needs to run trials."""
+
+    options: TuneOptions
+    space: Any
+    data: Any
+
+
+def prepare(o: TuneOptions) -> Prepared:
+    """Check the options, load the data and build the model once (to check it) -- no writes."""
+    space = check_options(o)
+    from lrsearch.data import load_dataset
+    from lrsearch.models import build_model
+
+    data = load_dataset(o.dataset, val_fraction=o.val_fraction, seed=o.seed, subsample=o.subsample)
+    import keras
+
+    keras.utils.set_random_seed(o.seed)
+    model = build_model(o.model, data.input_shape, data.n_classes)
+    try:
+        model(data.x_train[:2])
+    except Exception as exc:
+        raise UsageError(
+            f"The model {o.model!r} cannot process the {o.dataset!r} data of shape "
+            f"{data.input_shape}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}. Make "
+            "the model's input match the data."
+        ) from None
+    del model
+    keras.backend.clear_session()
+    return Prepared(o, space, data)
+
+
+def make_pruner(name: str, epochs: int) -> Any:
+    """``median`` (after 5 trials, from the 2nd epoch), ``hyperband`` or ``none``."""
+    import optuna
+
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs)
+    return optuna.pruners.NopPruner()
+
+
+def make_sampler(seed: int, offset: int, *, parallel: bool) -> Any:
+    """Seeded TPE (``family`` stays categorical); ``offset`` varies the seed per run/worker."""
+    import warnings
+
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=seed + offset,
+            multivariate=True,
+            group=True,
+            constant_liar=parallel,
+        )
+
+
+def _create_study(o: TuneOptions) -> Any:
+    import optuna
+
+    from lrsearch.storage import open_storage
+
+    storage = open_storage(o.storage, create=True)
+    study = optuna.create_study(
+        storage=storage,
+        study_name=o.study_name,
+        direction="minimize",
+        load_if_exists=True,
+    )
+    stored = study.user_attrs.get(CONFIG_ATTR)
+    if stored is None:
+        study.set_metric_names(["val_loss"])
+        study.set_user_attr(CONFIG_ATTR, o.identity())
+        if o.config_source is not None:
+            study.set_user_attr("config_file", o.config_source)
+    else:
+        changed = {k: (stored.get(k), v) for k, v in o.identity().items() if stored.get(k) != v}
+        if changed:
+            what = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())
+            print(
+                f"lrsearch tune: warning: study {o.study_name!r} was created with other settings "
+                f"({what}); its trials will not be comparable. Use another --study-name for a "
+                "new experiment.",
+                file=sys.stderr,
+            )
+    return study
+
+
+@contextmanager
+def _interrupt_once() -> Iterator[None]:
+    """First Ctrl-C raises ``KeyboardInterrupt``; later ones are ignored so cleanup finishes."""
+
+    def handler(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    if _is_main_thread():
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    else:  # pragma: no cover - called from a non-main thread
+        yield
+
+
+def _is_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _run_trials(
+    prepared: Prepared,
+    *,
+    worker: int,
+    workers: int,
+    claimed: Any,
+    done: Any,
+) -> None:
+    """Draw trials until ``claimed`` reaches ``options.trials`` (shared between workers)."""
+    import optuna
+
+    from lrsearch.objective import Objective
+    from lrsearch.progress import TrialProgress
+    from lrsearch.storage import open_storage
+    from lrsearch.training import Trainer
+
+    o = prepared.options
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = open_storage(o.storage, create=False)
+    existing = len(storage.get_all_trials(storage.get_study_id_from_name(o.study_name)))
+    study = optuna.load_study(
+        study_name=o.study_name,
+        storage=storage,
+        sampler=make_sampler(o.seed, existing + 7919 * worker, parallel=workers > 1),
+        pruner=make_pruner(o.pruner, o.epochs),
+    )
+    trainer = Trainer(prepared.data, o.model, batch_size=o.batch_size)
+    objective = Objective(
+        prepared.space,
+        trainer,
+        epochs=o.epochs,
+        seed=o.seed,
+        schedule_aware_pruning=o.schedule_aware_pruning,
+    )
+    progress = TrialProgress(o.trials, enabled=o.progress)
+
+    def on_done(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        with done.get_lock():
+            done.value += 1
+            n = done.value
+        progress.trial_done(n, study, trial)
+
+    def safe_objective(trial: optuna.trial.Trial) -> float:
+        try:
+            return objective(trial)
+        except (optuna.TrialPruned, KeyboardInterrupt):
+            raise
+        except UsageError as exc:
+            trial.set_user_attr("error", str(exc))
+            print(f"lrsearch tune: trial {trial.number} failed: {exc}", file=sys.stderr)
+            return math.nan
+        except Exception as exc:  # a failing trial is recorded; the study goes on
+            first = (str(exc).splitlines() or [""])[0][:500]
+            trial.set_user_attr("error", f"{type(exc).__name__}: {first}")
+            print(
+                f"lrsearch tune: trial {trial.number} failed: {type(exc).__name__}: {first}",
+                file=sys.stderr,
+            )
+            return math.nan
+
+    while True:
+        with claimed.get_lock():
+            if claimed.value >= o.trials:
+                return
+            claimed.value += 1
+        study.optimize(safe_objective, n_trials=1, callbacks=[on_done], catch=())
+
+
+def _worker_main(options: TuneOptions, worker: int, workers: int, claimed: Any, done: Any) -> None:
+    """Entry point of a worker process (spawned)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from lrsearch.cli import quiet_warnings
+
+    quiet_warnings()
+    try:
+        with _interrupt_once():
+            prepared = prepare(options)
+            _run_trials(prepared, worker=worker, workers=workers, claimed=claimed, done=done)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except UsageError as exc:
+        print(f"lrsearch tune: worker {worker}: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _run_workers(o: TuneOptions, claimed: Any, done: Any) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(
+            target=_worker_main,
+            args=(o, i, o.workers, claimed, done),
+            name=f"lrsearch-worker-{i}",
+        )
+        for i in range(o.workers)
+    ]
+    for p in procs:
+        p.start()
+    try:
+        for p in procs:
+            p.join()
+    except KeyboardInterrupt:
+        for p in procs:
+            if p.is_alive() and p.pid is not None:
+                try:
+                    os.kill(p.pid, signal.SIGINT)
+                except ProcessLookupError:
+                    pass
+        for p in procs:
+            p.join(timeout=60)
+            if p.is_alive():
+                p.terminate()
+        raise
+    bad = [p.exitcode for p in procs if p.exitcode not in (0, None)]
+    if bad:
+        raise RuntimeError(f"{len(bad)} worker process(es) exited with status {bad}")
+
+
+def summarize(study: Any) -> tuple[dict[str, int], dict[str, Any] | None]:
+    """Counts of trials per state, and the best trial as a dict (or ``None``)."""
+    counts: dict[str, int] = {}
+    for t in study.get_trials(deepcopy=False):
+        counts[t.state.name] = counts.get(t.state.name, 0) + 1
+    try:
+        b = study.best_trial
+    except ValueError:
+        return counts, None
+    return counts, {
+        "trial": b.number,
+        "value": b.value,
+        "family": b.user_attrs.get("family"),
+        "params": b.user_attrs.get("spec", {}).get("params", {}),
+    }
+
+
+def tune(options: TuneOptions) -> TuneResult:
+    """Run ``options.trials`` more trials (see the module docstring)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with _interrupt_once():
+        prepared = prepare(options)
+        study = _create_study(options)
+        ctx = multiprocessing.get_context("spawn")
+        claimed, done = ctx.Value("i", 0), ctx.Value("i", 0)
+        if options.workers == 1:
+            _run_trials(prepared, worker=0, workers=1, claimed=claimed, done=done)
+        else:
+            _run_workers(options, claimed, done)
+    states, best = summarize(study)
+    return TuneResult(options.storage, options.study_name, done.value, states, best)
