@@ -318,12 +318,25 @@ def _run_trials(
         study.optimize(safe_objective, n_trials=1, callbacks=[on_done], catch=())
 
 
+def _share_cores(workers: int) -> None:
+    """Give each of ``workers`` processes its share of the cores (no oversubscription)."""
+    import tensorflow as tf
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # TensorFlow already initialised in this process
+        pass
+
+
 def _worker_main(options: TuneOptions, worker: int, workers: int, claimed: Any, done: Any) -> None:
     """Entry point of a worker process (spawned)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from lrsearch.cli import quiet_warnings
 
     quiet_warnings()
+    _share_cores(workers)
     try:
         with _interrupt_once():
             prepared = prepare(options)
