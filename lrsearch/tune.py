@@ -22,6 +22,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from lrsearch.autolr import ATTR
+from lrsearch.autolr import first_trials
+from lrsearch.autolr import run_range_test
+from lrsearch.autolr import stored_band
 from lrsearch.errors import UsageError
 from lrsearch.storage import default_storage
 from lrsearch.storage import default_study_name
@@ -397,6 +401,42 @@ def summarize(study: Any) -> tuple[dict[str, int], dict[str, Any] | None]:
     }
 
 
+def _existing_study(o: TuneOptions) -> Any | None:
+    """The study of ``o`` if its database and study exist, without creating anything."""
+    import optuna
+
+    from lrsearch.storage import open_storage
+    from lrsearch.storage import study_names
+
+    try:
+        storage = open_storage(o.storage, create=False)
+    except UsageError:
+        return None
+    if o.study_name not in study_names(storage):
+        return None
+    return optuna.load_study(study_name=o.study_name, storage=storage)
+
+
+def _auto_initial_lr(prepared: Prepared) -> tuple[Prepared, dict[str, Any]]:
+    """Replace ``initial_lr="auto"`` by the band of a (stored or new) range test."""
+    from lrsearch.space import SearchSpace
+
+    o = prepared.options
+    info = stored_band(_existing_study(o))
+    if info is None:
+        info = run_range_test(prepared)
+    band = (float(info["band"][0]), float(info["band"][1]))
+    options = dataclasses.replace(o, initial_lr=band)
+    space = SearchSpace(
+        families=o.families,
+        initial_lr=band,
+        optimizers=o.optimizers,
+        epochs=o.epochs,
+        **o.ranges,
+    )
+    return Prepared(options, space, prepared.data), info
+
+
 def tune(options: TuneOptions) -> TuneResult:
     """Run ``options.trials`` more trials (see the module docstring)."""
     import optuna
@@ -404,7 +444,15 @@ def tune(options: TuneOptions) -> TuneResult:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with _interrupt_once():
         prepared = prepare(options)
+        auto = None
+        if options.initial_lr == "auto":
+            prepared, auto = _auto_initial_lr(prepared)
+            options = prepared.options
         study = _create_study(options)
+        if auto is not None and stored_band(study) is None:
+            study.set_user_attr(ATTR, auto)
+            for lr in first_trials(auto):
+                study.enqueue_trial({"initial_lr": lr}, skip_if_exists=True)
         ctx = multiprocessing.get_context("spawn")
         claimed, done = ctx.Value("i", 0), ctx.Value("i", 0)
         if options.workers == 1:
