@@ -48,6 +48,9 @@ class Trainer:
     def __init__(
         self, data: Dataset, model: str, *, batch_size: int = 64, reuse: bool = True
     ) -> None:
+        from lrsearch._quiet import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
         import tensorflow as tf
 
         self.data = data

@@ -151,6 +151,9 @@ class Prepared:
 def prepare(o: TuneOptions) -> Prepared:
     """Check the options, load the data and build the model once (to check it) -- no writes."""
     space = check_options(o)
+    from lrsearch._quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     from lrsearch.data import load_dataset
     from lrsearch.models import build_model
 
@@ -324,6 +327,9 @@ def _run_trials(
 
 def _share_cores(workers: int) -> None:
     """Give each of ``workers`` processes its share of the cores (no oversubscription)."""
+    from lrsearch._quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     import tensorflow as tf
 
     threads = max(1, (os.cpu_count() or 1) // workers)
