@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 import textwrap
 import warnings
@@ -65,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(p)
+        # Values such as "-1,1" or "-1e-3" reach the command's own check (one paragraph, exit
+        # 2) instead of argparse's "expected one argument" (the matcher of Python >= 3.13).
+        p._negative_number_matcher = re.compile(r"^-\.?\d")
         p.set_defaults(_run=module.run)
     return parser
 
@@ -79,7 +83,12 @@ def quiet_warnings() -> None:
 def error_paragraph(command: str, message: str) -> str:
     """Format a user error as one wrapped paragraph."""
     text = " ".join(message.split())
-    return textwrap.fill(f"lrsearch {command}: error: {text}", width=99)
+    return textwrap.fill(
+        f"lrsearch {command}: error: {text}",
+        width=99,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
