@@ -197,6 +197,9 @@ def run(args: argparse.Namespace) -> int:
     check_model(args.model)
     dataset = load_dataset(args.dataset, seed=args.seed, subsample=args.subsample)
 
+    from lrsearch._quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     import keras
 
     from lrsearch.rangetest import find_lr
