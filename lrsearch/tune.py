@@ -136,6 +136,14 @@ def check_options(o: TuneOptions) -> Any:
     normalize_url(o.storage)
     if not isinstance(o.study_name, str) or not o.study_name.strip():
         raise UsageError("--study-name must not be empty. Pass e.g. --study-name digits-mlp.")
+    # Cheap name/path checks now, so a typo fails before TensorFlow loads (a model file is
+    # checked when built: importing it loads Keras).
+    from lrsearch.data import check_dataset
+    from lrsearch.models import check_model
+
+    check_dataset(o.dataset)
+    if not (isinstance(o.model, str) and ".py" in o.model.lower()):
+        check_model(o.model)
     return space
 
 
@@ -186,7 +194,7 @@ def make_pruner(name: str, epochs: int) -> Any:
     return optuna.pruners.NopPruner()
 
 
-def make_sampler(seed: int, offset: int, *, parallel: bool) -> Any:
+def make_sampler(seed: int, offset: int) -> Any:
     """Seeded TPE (``family`` stays categorical); ``offset`` varies the seed per run/worker."""
     import warnings
 
@@ -198,7 +206,7 @@ def make_sampler(seed: int, offset: int, *, parallel: bool) -> Any:
             seed=seed + offset,
             multivariate=True,
             group=True,
-            constant_liar=parallel,
+            constant_liar=True,  # harmless alone, needed for concurrent workers
         )
 
 
@@ -257,6 +265,25 @@ def _is_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+@contextmanager
+def _quiet_failed_trial_logs() -> Iterator[None]:
+    """Hide Optuna's own "Trial N failed ..." warnings while lrsearch runs trials.
+
+    ``safe_objective`` reports every failing trial itself in one line; the only failure Optuna
+    would log on top is Ctrl-C, as a ``KeyboardInterrupt`` with a full traceback, which an
+    interrupt asked for by the user must not print.
+    """
+    import logging
+
+    logger = logging.getLogger("optuna.study._optimize")
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
 def _run_trials(
     prepared: Prepared,
     *,
@@ -280,7 +307,7 @@ def _run_trials(
     study = optuna.load_study(
         study_name=o.study_name,
         storage=storage,
-        sampler=make_sampler(o.seed, existing + 7919 * worker, parallel=workers > 1),
+        sampler=make_sampler(o.seed, existing + 7919 * worker),
         pruner=make_pruner(o.pruner, o.epochs),
     )
     trainer = Trainer(prepared.data, o.model, batch_size=o.batch_size)
@@ -317,12 +344,13 @@ def _run_trials(
             )
             return math.nan
 
-    while True:
-        with claimed.get_lock():
-            if claimed.value >= o.trials:
-                return
-            claimed.value += 1
-        study.optimize(safe_objective, n_trials=1, callbacks=[on_done], catch=())
+    with _quiet_failed_trial_logs():
+        while True:
+            with claimed.get_lock():
+                if claimed.value >= o.trials:
+                    return
+                claimed.value += 1
+            study.optimize(safe_objective, n_trials=1, callbacks=[on_done], catch=())
 
 
 def _share_cores(workers: int) -> None:
