@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from lrsearch.cli._common import add_config_argument
 from lrsearch.cli._common import add_study_arguments
 from lrsearch.cli._common import print_json
 from lrsearch.cli._common import storage_of
@@ -22,6 +23,7 @@ momentum, epochs, study_name and spec (for lrsearch.ScheduleSpec.from_dict).
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_study_arguments(p)
+    add_config_argument(p)
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
 
 

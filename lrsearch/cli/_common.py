@@ -29,12 +29,51 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_config_argument(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+    """``--config FILE``: a study definition (TOML) whose storage and study_name locate the study.
+
+    Commands that call :func:`storage_of` / :func:`study_name_of` honour it with no other
+    change; an explicit ``--storage`` / ``--study-name`` still wins.
+    """
+    parser.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help=help
+        or (
+            "a study definition (TOML, e.g. studies/warmup.toml): the study is found by its "
+            "storage and study_name; --storage and --study-name override them"
+        ),
+    )
+
+
+def config_of(args: argparse.Namespace) -> Any:
+    """The checked :class:`lrsearch.config.StudyFile` of ``--config``, or ``None`` (cached)."""
+    path = getattr(args, "config", None)
+    if path is None:
+        return None
+    cached = getattr(args, "_study_file", None)
+    if cached is None:
+        from lrsearch.config import load_config
+
+        cached = load_config(path, check_files=False)
+        args._study_file = cached
+    return cached
+
+
+def _from_config(args: argparse.Namespace, key: str) -> str | None:
+    config = config_of(args)
+    return None if config is None else config.options.get(key)
+
+
 def storage_of(args: argparse.Namespace) -> str:
-    return str(args.storage or default_storage())
+    """``--storage``, else the ``--config`` file's storage, else the default."""
+    return str(args.storage or _from_config(args, "storage") or default_storage())
 
 
 def study_name_of(args: argparse.Namespace) -> str:
-    return str(args.study_name or default_study_name())
+    """``--study-name``, else the ``--config`` file's study_name, else the default."""
+    return str(args.study_name or _from_config(args, "study_name") or default_study_name())
 
 
 def parse_names(text: str | None, option: str) -> tuple[str, ...] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from lrsearch.cli._common import add_config_argument
 from lrsearch.cli._common import add_study_arguments
 from lrsearch.cli._common import storage_of
 from lrsearch.cli._common import study_name_of
@@ -23,6 +24,7 @@ One row per trial: number, value (best val_loss), state, timings, params_* and u
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_study_arguments(p)
+    add_config_argument(p)
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
     p.add_argument("--out", default=None, metavar="FILE", help="write here instead of stdout")
 
