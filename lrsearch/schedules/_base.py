@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import math
+import numbers
 from typing import Any
 from typing import ClassVar
 
@@ -26,7 +27,7 @@ class Schedule(abc.ABC):
     family: ClassVar[str] = ""
 
     def __call__(self, t: float) -> float:
-        if not isinstance(t, (int, float)) or isinstance(t, bool) or t < 0 or math.isnan(t):
+        if not isinstance(t, numbers.Real) or isinstance(t, bool) or t < 0 or math.isnan(t):
             raise ValueError(f"Argument `t` must be a number >= 0. Received: t={t!r}")
         return float(self.formula(float(t), PY))
 

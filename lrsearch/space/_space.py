@@ -225,7 +225,8 @@ class SearchSpace:
         (when several), ``momentum`` (sgd / nesterov), then the drawn family's own only.
         """
         draw = OptunaDraw(trial, self.ranges)
-        family = draw.categorical("family", self.families)
+        # Always a parameter (even with one family), so study.best_params has ``family``.
+        family = str(trial.suggest_categorical("family", list(self.families)))
         if isinstance(self.initial_lr, float):
             lr = self.initial_lr
         else:
@@ -251,11 +252,10 @@ class SearchSpace:
         optimizer = str(hp.Choice("optimizer", list(self.optimizers)))
         momentum_opts = [o for o in self.optimizers if uses_momentum(o)]
         momentum = 0.0
-        if momentum_opts:
+        if momentum_opts and uses_momentum(optimizer):
+            # Only drawn when active: in an inactive conditional scope KerasTuner returns None.
             with hp.conditional_scope("optimizer", momentum_opts):
-                m = draw.float("momentum", *DEFAULT_MOMENTUM)
-            if uses_momentum(optimizer):
-                momentum = m
+                momentum = draw.float("momentum", *DEFAULT_MOMENTUM)
         with hp.conditional_scope("family", [family]), hp.name_scope(family):
             params = {"initial_lr": lr, **REGISTRY[family].sample(draw, lr, self.epochs)}
         return ScheduleSpec(family=family, params=params, optimizer=optimizer, momentum=momentum)
