@@ -22,6 +22,7 @@ from typing import Any
 import keras
 import optuna
 
+from lrsearch.dashboard import write_trial_note
 from lrsearch.space import ScheduleSpec
 from lrsearch.space import SearchSpace
 from lrsearch.training import Trainer
@@ -132,6 +133,7 @@ class Objective:
             raise
         finally:
             trial.set_user_attr("history", reporter.history)
+            write_trial_note(trial, spec.to_dict(), reporter.history)  # dashboard: LR curve
         losses = [v for v in reporter.history.get("val_loss", []) if v is not None]
         if not losses:
             raise optuna.TrialPruned("no finite val_loss was measured")

@@ -493,5 +493,8 @@ def tune(options: TuneOptions) -> TuneResult:
             _run_trials(prepared, worker=0, workers=1, claimed=claimed, done=done)
         else:
             _run_workers(options, claimed, done)
+    from lrsearch.dashboard import refresh_study_views
+
+    refresh_study_views(study)  # the dashboard's study note and graphs (never raises)
     states, best = summarize(study)
     return TuneResult(options.storage, options.study_name, done.value, states, best)
