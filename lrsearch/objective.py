@@ -57,13 +57,31 @@ class TrialReporter(keras.callbacks.Callback):
     (a median pruner would otherwise compare a warming-up rate with full-rate trials).
     """
 
-    def __init__(self, trial: optuna.trial.Trial, spec: ScheduleSpec, *, schedule_aware: bool):
+    def __init__(
+        self,
+        trial: optuna.trial.Trial,
+        spec: ScheduleSpec,
+        *,
+        schedule_aware: bool,
+        should_stop: Callable[[], bool] | None = None,
+    ):
         super().__init__()
+        self.should_stop = should_stop
         self.trial = trial
         self.history: dict[str, list[float | None]] = {}
         self.no_prune_before = math.ceil(spec.warmup_epochs) if schedule_aware else 0
 
+    def _check_stop(self) -> None:
+        # A Ctrl-C raised inside a destructor or a library callback is swallowed there
+        # ("Exception ignored in ..."); the flag it left behind stops training here instead.
+        if self.should_stop is not None and self.should_stop():
+            raise KeyboardInterrupt
+
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self._check_stop()
+
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._check_stop()
         logs = logs or {}
         for key in HISTORY_KEYS:
             if key in logs:
@@ -94,6 +112,8 @@ class Objective:
         seed: base seed; trial ``n`` trains with ``seed + n``.
         schedule_aware_pruning: do not prune warm-up families during their warm-up.
         on_spec: called with each drawn spec before training (progress display).
+        should_stop: polled before every batch; when it returns True, training stops with
+            ``KeyboardInterrupt`` (a Ctrl-C whose own exception was swallowed somewhere).
     """
 
     def __init__(
@@ -105,6 +125,7 @@ class Objective:
         seed: int = 0,
         schedule_aware_pruning: bool = True,
         on_spec: Callable[[optuna.trial.Trial, ScheduleSpec], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.space = space
         self.trainer = trainer
@@ -112,6 +133,7 @@ class Objective:
         self.seed = seed
         self.schedule_aware_pruning = schedule_aware_pruning
         self.on_spec = on_spec
+        self.should_stop = should_stop
 
     def __call__(self, trial: optuna.trial.Trial) -> float:
         spec = self.space.suggest(trial)
@@ -121,7 +143,9 @@ class Objective:
         trial.set_user_attr("epochs", self.epochs)
         if self.on_spec is not None:
             self.on_spec(trial, spec)
-        reporter = TrialReporter(trial, spec, schedule_aware=self.schedule_aware_pruning)
+        reporter = TrialReporter(
+            trial, spec, schedule_aware=self.schedule_aware_pruning, should_stop=self.should_stop
+        )
         try:
             self.trainer.fit(spec, self.epochs, self.seed + trial.number, [reporter])
         except Diverged as exc:

@@ -15,6 +15,7 @@ retry callback enqueues it again with the same parameters.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 DEFAULT_STORAGE = "sqlite:///studies/lrsearch.db"
 DEFAULT_STUDY_NAME = "lrsearch"
 SQLITE_TIMEOUT_S = 120
+SCHEMA_ATTEMPTS = 5  # opening a new database while another process creates its tables
 ENV_STORAGE = "LRSEARCH_STORAGE"
 ENV_STUDY_NAME = "LRSEARCH_STUDY_NAME"
 
@@ -94,6 +96,16 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def shown_url(url: str) -> str:
+    """``url`` for messages, its password masked (``***``)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not parseable: nothing to mask
+        return url
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file of an ``sqlite:///`` URL, ``None`` for other databases."""
     from sqlalchemy.engine import make_url
@@ -140,23 +152,43 @@ def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
         else "failed_trial_callback"
     )
     retry: dict[str, Any] = {callback_kw: retry_cls(max_retry=3)}
-    try:
-        storage = optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=interval,
-            grace_period=3 * interval,
-            **retry,
-        )
-    except Exception as exc:
-        raise UsageError(
-            f"Cannot open the study storage {url} ({type(exc).__name__}: {exc}). Check that the "
-            "database server is running and the URL, user and password are right."
-        ) from None
+    for attempt in range(SCHEMA_ATTEMPTS):
+        try:
+            storage = optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=interval,
+                grace_period=3 * interval,
+                **retry,
+            )
+            break
+        except Exception as exc:
+            if attempt + 1 < SCHEMA_ATTEMPTS and _lost_schema_race(exc):
+                time.sleep(0.2 * (attempt + 1))  # another process is creating the tables
+                continue
+            raise UsageError(
+                f"Cannot open the study storage {shown_url(url)} ({type(exc).__name__}: {exc}). "
+                "Check that the database server is running and the URL, user and password are "
+                "right."
+            ) from None
     if path is not None:
         with storage.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     return storage
+
+
+def _lost_schema_race(exc: Exception) -> bool:
+    """Whether opening failed because another process created the same tables at once.
+
+    Two first runs against a new database (two ``lrsearch tune`` commands, or machines sharing
+    one PostgreSQL) both create Optuna's tables; the slower one sees "table ... already exists"
+    or a duplicate schema-version row. Opening again then finds the tables in place.
+    """
+    text = str(exc).lower()
+    return any(
+        sign in text
+        for sign in ("already exists", "unique constraint", "duplicate key", "alembic_version")
+    )
 
 
 def study_names(storage: optuna.storages.BaseStorage) -> list[str]:
@@ -178,7 +210,7 @@ def load_study(storage_url: str, study_name: str) -> optuna.Study:
     if study_name not in names:
         listing = ", ".join(repr(n) for n in names) if names else "none"
         raise UsageError(
-            f"There is no study named {study_name!r} in {storage_url} (studies there: "
+            f"There is no study named {study_name!r} in {shown_url(storage_url)} (studies there: "
             f"{listing}). Pass --study-name with one of them, or run `lrsearch tune` first."
         )
     return optuna.load_study(study_name=study_name, storage=storage)

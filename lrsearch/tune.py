@@ -136,13 +136,13 @@ def check_options(o: TuneOptions) -> Any:
     normalize_url(o.storage)
     if not isinstance(o.study_name, str) or not o.study_name.strip():
         raise UsageError("--study-name must not be empty. Pass e.g. --study-name digits-mlp.")
-    # Cheap name/path checks now, so a typo fails before TensorFlow loads (a model file is
-    # checked when built: importing it loads Keras).
+    # Cheap name/path checks now, so a typo fails before TensorFlow loads (a FILE.py:FUNC
+    # model is checked when built: importing the file loads Keras).
     from lrsearch.data import check_dataset
     from lrsearch.models import check_model
 
     check_dataset(o.dataset)
-    if not (isinstance(o.model, str) and ".py" in o.model.lower()):
+    if not (isinstance(o.model, str) and ".py:" in o.model.lower()):
         check_model(o.model)
     return space
 
@@ -241,20 +241,49 @@ def _create_study(o: TuneOptions) -> Any:
     return study
 
 
+_interrupted = False  # set by the first Ctrl-C inside _interrupt_once
+
+
+def interrupt_requested() -> bool:
+    """Whether Ctrl-C was pressed inside the current :func:`_interrupt_once` block."""
+    return _interrupted
+
+
 @contextmanager
 def _interrupt_once() -> Iterator[None]:
-    """First Ctrl-C raises ``KeyboardInterrupt``; later ones are ignored so cleanup finishes."""
+    """First Ctrl-C raises ``KeyboardInterrupt``; later ones are ignored so cleanup finishes.
+
+    The first Ctrl-C also sets a flag (:func:`interrupt_requested`): an interrupt whose exception
+    was swallowed where it landed (a destructor, a library callback) is raised again by the
+    trial's reporter before the next batch, by the trial loop, or at the end of the block.
+    """
+    global _interrupted
 
     def handler(signum: int, frame: Any) -> None:
+        global _interrupted
+        _interrupted = True
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt
 
+    previous_hook = sys.unraisablehook
+
+    def unraisable_hook(unraisable: Any) -> None:
+        # the Ctrl-C landed in a destructor: no "Exception ignored ... Traceback"; the flag
+        # raises it again
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            previous_hook(unraisable)
+
     if _is_main_thread():
+        _interrupted = False
         previous = signal.signal(signal.SIGINT, handler)
+        sys.unraisablehook = unraisable_hook
         try:
             yield
+            if _interrupted:
+                raise KeyboardInterrupt
         finally:
             signal.signal(signal.SIGINT, previous)
+            sys.unraisablehook = previous_hook
     else:  # pragma: no cover - called from a non-main thread
         yield
 
@@ -291,8 +320,13 @@ def _run_trials(
     workers: int,
     claimed: Any,
     done: Any,
+    current: Any = None,
 ) -> None:
-    """Draw trials until ``claimed`` reaches ``options.trials`` (shared between workers)."""
+    """Draw trials until ``claimed`` reaches ``options.trials`` (shared between workers).
+
+    ``current[worker]``, when given, holds the storage id of the trial this worker runs (-1
+    between trials), for :func:`_fail_abandoned`.
+    """
     import optuna
 
     from lrsearch.objective import Objective
@@ -317,6 +351,7 @@ def _run_trials(
         epochs=o.epochs,
         seed=o.seed,
         schedule_aware_pruning=o.schedule_aware_pruning,
+        should_stop=interrupt_requested,
     )
     progress = TrialProgress(o.trials, enabled=o.progress)
 
@@ -327,6 +362,8 @@ def _run_trials(
         progress.trial_done(n, study, trial)
 
     def safe_objective(trial: optuna.trial.Trial) -> float:
+        if current is not None:
+            current[worker] = trial._trial_id
         try:
             return objective(trial)
         except (optuna.TrialPruned, KeyboardInterrupt):
@@ -346,11 +383,15 @@ def _run_trials(
 
     with _quiet_failed_trial_logs():
         while True:
+            if interrupt_requested():
+                raise KeyboardInterrupt
             with claimed.get_lock():
                 if claimed.value >= o.trials:
                     return
                 claimed.value += 1
             study.optimize(safe_objective, n_trials=1, callbacks=[on_done], catch=())
+            if current is not None:
+                current[worker] = -1
 
 
 def _share_cores(workers: int) -> None:
@@ -368,7 +409,9 @@ def _share_cores(workers: int) -> None:
         pass
 
 
-def _worker_main(options: TuneOptions, worker: int, workers: int, claimed: Any, done: Any) -> None:
+def _worker_main(
+    options: TuneOptions, worker: int, workers: int, claimed: Any, done: Any, current: Any
+) -> None:
     """Entry point of a worker process (spawned)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from lrsearch.cli import quiet_warnings
@@ -378,7 +421,14 @@ def _worker_main(options: TuneOptions, worker: int, workers: int, claimed: Any, 
     try:
         with _interrupt_once():
             prepared = prepare(options)
-            _run_trials(prepared, worker=worker, workers=workers, claimed=claimed, done=done)
+            _run_trials(
+                prepared,
+                worker=worker,
+                workers=workers,
+                claimed=claimed,
+                done=done,
+                current=current,
+            )
     except KeyboardInterrupt:
         sys.exit(130)
     except UsageError as exc:
@@ -386,12 +436,38 @@ def _worker_main(options: TuneOptions, worker: int, workers: int, claimed: Any, 
         sys.exit(2)
 
 
+def _fail_abandoned(o: TuneOptions, procs: list[Any], current: Any) -> None:
+    """Fail the trials that exited workers left RUNNING.
+
+    A worker killed (out of memory, ``terminate``), crashed, or interrupted at an unlucky moment
+    cannot record the end of its trial; its heartbeat would fail it only on a later run.
+    """
+    ids = [current[i] for i, p in enumerate(procs) if not p.is_alive() and current[i] >= 0]
+    if not ids:
+        return
+    import optuna
+
+    from lrsearch.storage import open_storage
+
+    storage = open_storage(o.storage, create=False)
+    for trial_id in ids:
+        try:
+            if storage.get_trial(trial_id).state == optuna.trial.TrialState.RUNNING:
+                storage.set_trial_user_attr(
+                    trial_id, "error", "its worker process ended during the trial"
+                )
+                storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:  # it did finish after all
+            pass
+
+
 def _run_workers(o: TuneOptions, claimed: Any, done: Any) -> None:
     ctx = multiprocessing.get_context("spawn")
+    current = ctx.Array("q", [-1] * o.workers)  # each worker's running trial id
     procs = [
         ctx.Process(
             target=_worker_main,
-            args=(o, i, o.workers, claimed, done),
+            args=(o, i, o.workers, claimed, done, current),
             name=f"lrsearch-worker-{i}",
         )
         for i in range(o.workers)
@@ -412,8 +488,13 @@ def _run_workers(o: TuneOptions, claimed: Any, done: Any) -> None:
             p.join(timeout=60)
             if p.is_alive():
                 p.terminate()
+                p.join(timeout=10)
+        _fail_abandoned(o, procs, current)
         raise
+    _fail_abandoned(o, procs, current)
     bad = [p.exitcode for p in procs if p.exitcode not in (0, None)]
+    if bad and all(code == 130 for code in bad):  # the workers were interrupted (Ctrl-C)
+        raise KeyboardInterrupt
     if bad:
         raise RuntimeError(f"{len(bad)} worker process(es) exited with status {bad}")
 
