@@ -263,7 +263,7 @@ def _encode_labels(source: str, *labels: np.ndarray) -> tuple[list[np.ndarray], 
             f"Dataset {source}: some labels are missing (NaN). Give every example a label."
         )
     if len(classes) < 2:
-        found = "no labels" if len(classes) == 0 else f"only the class {classes[0]!r}"
+        found = "no labels" if len(classes) == 0 else f"only the class {classes[0].item()!r}"
         raise UsageError(
             f"Dataset {source} has {found}; classification needs at least 2 classes. "
             "Check the label column (the last one for .csv, y for .npz)."
