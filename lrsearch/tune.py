@@ -461,8 +461,16 @@ def _fail_abandoned(o: TuneOptions, procs: list[Any], current: Any) -> None:
             pass
 
 
+_BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _run_workers(o: TuneOptions, claimed: Any, done: Any) -> None:
     ctx = multiprocessing.get_context("spawn")
+    # The workers inherit this: NumPy's BLAS (used by the TPE sampler) would otherwise start a
+    # thread per core in every worker and spin against the TensorFlow threads next door.
+    threads = str(max(1, (os.cpu_count() or 1) // o.workers))
+    for name in _BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(name, threads)
     current = ctx.Array("q", [-1] * o.workers)  # each worker's running trial id
     procs = [
         ctx.Process(
