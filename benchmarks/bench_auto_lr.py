@@ -47,6 +47,9 @@ def main() -> None:
     p.add_argument("--dataset", default="digits")
     p.add_argument("--families", default=None, help="comma-separated (default: all)")
     args = p.parse_args()
+    from lrsearch._quiet import quiet_warnings
+
+    quiet_warnings()
     print(
         f"best val_loss, tune --initial-lr auto vs the default range 1e-4..1, "
         f"{args.trials} trials x {args.epochs} epochs on {args.dataset}, seeds 0..{args.seeds - 1}"

@@ -266,6 +266,7 @@ def open_dashboard_storage(url: str) -> optuna.storages.RDBStorage:
 
     from lrsearch.storage import SQLITE_TIMEOUT_S
     from lrsearch.storage import normalize_url
+    from lrsearch.storage import shown_url
     from lrsearch.storage import sqlite_path
 
     url = normalize_url(url)
@@ -274,7 +275,8 @@ def open_dashboard_storage(url: str) -> optuna.storages.RDBStorage:
     if path is not None:
         if not path.is_file():
             raise UsageError(
-                f"There is no study database at {path} (storage {url}). Run `lrsearch tune` "
+                f"There is no study database at {path} (storage {shown_url(url)}). Run "
+                "`lrsearch tune` "
                 "first, or pass the --storage of an existing study."
             )
         engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
@@ -286,7 +288,8 @@ def open_dashboard_storage(url: str) -> optuna.storages.RDBStorage:
     except Exception as exc:
         first = (str(exc).splitlines() or [""])[0][:300]
         raise UsageError(
-            f"Cannot read the study storage {url} ({type(exc).__name__}: {first}). Check that "
+            f"Cannot read the study storage {shown_url(url)} ({type(exc).__name__}: {first}). "
+            "Check that "
             "it is an Optuna study database (made by `lrsearch tune`) and that its server runs."
         ) from None
     return storage

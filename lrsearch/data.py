@@ -39,6 +39,9 @@ from lrsearch.errors import UsageError
 DATASETS: tuple[str, ...] = ("digits", "breast_cancer", "wine", "iris", "mnist", "fashion_mnist")
 """Names of the datasets that need no file."""
 
+MAX_SEED = 2**31 - 1
+"""Largest seed accepted: derived seeds (seed + trial number) stay inside NumPy's range."""
+
 _BUNDLED = ("digits", "breast_cancer", "wine", "iris")
 _FILE_SUFFIXES = (".npz", ".csv")
 _CHOICES = (
@@ -172,8 +175,14 @@ def _check_subsample(subsample: Any) -> int | None:
 
 
 def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise UsageError(f"Argument `seed` must be an integer >= 0. Received: seed={seed!r}")
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, (int, np.integer))
+        or not 0 <= seed <= MAX_SEED
+    ):
+        raise UsageError(
+            f"Argument `seed` must be an integer in [0, {MAX_SEED}]. Received: seed={seed!r}"
+        )
     return int(seed)
 
 

@@ -10,3 +10,10 @@ class UsageError(ValueError):
     digits, breast_cancer, wine, iris, mnist, fashion_mnist, or a path to a .npz or .csv
     file."``
     """
+
+
+class WorkerError(RuntimeError):
+    """A worker process of ``tune --workers`` ended abnormally (killed, out of memory).
+
+    The CLI prints the message and exits 1; the trials it was running are marked FAIL.
+    """

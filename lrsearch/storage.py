@@ -119,7 +119,8 @@ def sqlite_path(url: str) -> Path | None:
 def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
     """Open (or, with ``create=True``, create) the storage at ``url`` with heartbeats on.
 
-    With ``create=False`` a missing SQLite file is a :class:`UsageError` and no file is made.
+    With ``create=False`` nothing is ever written: a missing SQLite file, or a database that
+    holds no Optuna tables, is a :class:`UsageError`.
     """
     import optuna
 
@@ -129,7 +130,8 @@ def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
     if path is not None:
         if not create and not path.exists():
             raise UsageError(
-                f"There is no study database at {path} (storage {url}). Run `lrsearch tune` "
+                f"There is no study database at {path} (storage {shown_url(url)}). Run "
+                "`lrsearch tune` "
                 "first, or pass the --storage of an existing study."
             )
         if create:
@@ -159,24 +161,29 @@ def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
                 engine_kwargs=engine_kwargs,
                 heartbeat_interval=interval,
                 grace_period=3 * interval,
+                skip_table_creation=not create,
                 **retry,
             )
+            if not create:
+                storage.get_all_studies()  # fails on a database without Optuna's tables
             break
         except Exception as exc:
             if attempt + 1 < SCHEMA_ATTEMPTS and _lost_schema_race(exc):
                 time.sleep(0.2 * (attempt + 1))  # another process is creating the tables
                 continue
+            first = (str(exc).splitlines() or [""])[0][:300]
             raise UsageError(
-                f"Cannot open the study storage {shown_url(url)} ({type(exc).__name__}: {exc}). "
-                "Check that the database server is running and the URL, user and password are "
+                f"Cannot open the study storage {shown_url(url)} ({type(exc).__name__}: "
+                f"{first}). Check that it is an Optuna study database (made by `lrsearch "
+                "tune`), that its server is running, and that the URL, user and password are "
                 "right."
             ) from None
     if path is not None:
-        _tune_sqlite(storage)
+        _tune_sqlite(storage, wal=create)
     return storage
 
 
-def _tune_sqlite(storage: optuna.storages.RDBStorage) -> None:
+def _tune_sqlite(storage: optuna.storages.RDBStorage, *, wal: bool) -> None:
     """WAL journal (persistent in the file) and ``synchronous=NORMAL`` on every connection.
 
     In WAL mode ``NORMAL`` syncs at checkpoints instead of at every commit: a committed trial
@@ -193,8 +200,9 @@ def _tune_sqlite(storage: optuna.storages.RDBStorage) -> None:
 
     sqlalchemy.event.listen(storage.engine, "connect", on_connect)
     storage.engine.dispose()  # connections opened before the listener existed
-    with storage.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    if wal:  # a property of the file: set once, by whoever creates the study database
+        with storage.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
 def _lost_schema_race(exc: Exception) -> bool:

@@ -27,6 +27,7 @@ from lrsearch.autolr import first_trials
 from lrsearch.autolr import run_range_test
 from lrsearch.autolr import stored_band
 from lrsearch.errors import UsageError
+from lrsearch.errors import WorkerError
 from lrsearch.storage import default_storage
 from lrsearch.storage import default_study_name
 from lrsearch.storage import normalize_url
@@ -101,6 +102,12 @@ def check_options(o: TuneOptions) -> Any:
     _positive_int("epochs", o.epochs)
     _positive_int("batch-size", o.batch_size)
     _positive_int("workers", o.workers)
+    from lrsearch.data import MAX_SEED
+
+    if isinstance(o.seed, bool) or not isinstance(o.seed, int) or not 0 <= o.seed <= MAX_SEED:
+        raise UsageError(
+            f"--seed must be a whole number from 0 to {MAX_SEED} (received {o.seed!r})."
+        )
     if o.pruner not in PRUNERS:
         raise UsageError(
             f"Unknown pruner {o.pruner!r}. Use one of {', '.join(PRUNERS)} (--pruner median "
@@ -414,7 +421,7 @@ def _worker_main(
 ) -> None:
     """Entry point of a worker process (spawned)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from lrsearch.cli import quiet_warnings
+    from lrsearch._quiet import quiet_warnings
 
     quiet_warnings()
     _share_cores(workers)
@@ -504,7 +511,11 @@ def _run_workers(o: TuneOptions, claimed: Any, done: Any) -> None:
     if bad and all(code == 130 for code in bad):  # the workers were interrupted (Ctrl-C)
         raise KeyboardInterrupt
     if bad:
-        raise RuntimeError(f"{len(bad)} worker process(es) exited with status {bad}")
+        raise WorkerError(
+            f"{len(bad)} worker process(es) ended abnormally (exit status {bad}); their running "
+            "trials were marked FAIL and every finished trial is kept. Run the same command "
+            "again to continue the study; if a worker was killed for memory, use fewer --workers."
+        )
 
 
 def summarize(study: Any) -> tuple[dict[str, int], dict[str, Any] | None]:
@@ -550,13 +561,16 @@ def _auto_initial_lr(prepared: Prepared) -> tuple[Prepared, dict[str, Any]]:
         info = run_range_test(prepared)
     band = (float(info["band"][0]), float(info["band"][1]))
     options = dataclasses.replace(o, initial_lr=band)
-    space = SearchSpace(
-        families=o.families,
-        initial_lr=band,
-        optimizers=o.optimizers,
-        epochs=o.epochs,
-        **o.ranges,
-    )
+    try:
+        space = SearchSpace(
+            families=o.families,
+            initial_lr=band,
+            optimizers=o.optimizers,
+            epochs=o.epochs,
+            **o.ranges,
+        )
+    except ValueError as exc:
+        raise UsageError(f"--initial-lr auto found the band {band}, but {exc}") from None
     return Prepared(options, space, prepared.data), info
 
 

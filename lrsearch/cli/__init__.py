@@ -16,11 +16,12 @@ import os
 import re
 import sys
 import textwrap
-import warnings
 from collections.abc import Sequence
 from types import ModuleType
 
+from lrsearch._quiet import quiet_warnings
 from lrsearch.errors import UsageError
+from lrsearch.errors import WorkerError
 
 # name -> module under lrsearch.cli; add a command by adding a line.
 _COMMANDS: dict[str, str] = {
@@ -73,13 +74,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def quiet_warnings() -> None:
-    """Hide library warnings that say nothing to a user of the CLI (experimental APIs)."""
-    warnings.filterwarnings("ignore", message=".*experimental.*")
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-
-
 def error_paragraph(command: str, message: str) -> str:
     """Format a user error as one wrapped paragraph."""
     text = " ".join(message.split())
@@ -106,6 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"lrsearch {args.command}: interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `lrsearch export | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except WorkerError as exc:
+        print(error_paragraph(args.command, str(exc)), file=sys.stderr)
+        return 1
     return code
 
 

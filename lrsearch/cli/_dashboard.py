@@ -59,11 +59,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from lrsearch.dashboard import check_port
     from lrsearch.dashboard import serve
+    from lrsearch.storage import shown_url
 
     check_port(args.port)
 
     def ready(url: str) -> None:
-        print(f"optuna-dashboard on {storage_of(args)}: {url}  (Ctrl-C stops it)", flush=True)
+        shown = shown_url(storage_of(args))
+        print(f"optuna-dashboard on {shown}: {url}  (Ctrl-C stops it)", flush=True)
 
     serve(storage_of(args), host=args.host, port=args.port, on_ready=ready)
     print("Dashboard stopped.", file=sys.stderr)

@@ -124,6 +124,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from lrsearch.config import load_config
     from lrsearch.config import merge
+    from lrsearch.storage import shown_url
     from lrsearch.tune import tune
 
     # Flags left out are None: the --config file's value applies, else the default.
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     states = ", ".join(f"{n} {s.lower()}" for s, n in sorted(result.states.items()))
     print(
         f"Ran {result.trials_run} trial{'' if result.trials_run == 1 else 's'} in study "
-        f"{result.study_name!r} ({result.storage}); "
+        f"{result.study_name!r} ({shown_url(result.storage)}); "
         f"the study now has {states}."
     )
     if result.best is not None:
@@ -163,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         where = (
             f"--config {args.config}"
             if args.config is not None and args.storage is None and args.study_name is None
-            else f"--storage {result.storage} --study-name {result.study_name}"
+            else f"--storage {shown_url(result.storage)} --study-name {result.study_name}"
         )
         print(f"Next: lrsearch best {where}")
     return 0

@@ -40,6 +40,12 @@ class Schedule(abc.ABC):
         return {"family": self.family, **dataclasses.asdict(self)}
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # numpy scalars -> plain numbers (JSON configs)
+            value = getattr(self, f.name)
+            if isinstance(value, numbers.Integral) and not isinstance(value, (bool, int)):
+                object.__setattr__(self, f.name, int(value))
+            elif isinstance(value, numbers.Real) and not isinstance(value, (bool, int, float)):
+                object.__setattr__(self, f.name, float(value))
         self.validate()
 
     def validate(self) -> None:
