@@ -5,7 +5,7 @@ first optimizer searched. Its curve, suggestions and band are stored in the stud
 attribute ``lr_range_test``, so a rerun of the same command reuses them instead of testing
 again. ``initial_lr`` is then searched log-uniformly inside the band::
 
-    low  = suggested_lr / 10            (the valley or steepest-descent reading)
+    low  = suggested_lr / 10            (the steepest-descent reading, else the valley)
     high = where the loss starts to diverge
 
 and the readings inside the band (suggested, valley, steepest, min/10) are enqueued as the

@@ -7,8 +7,9 @@ training loss ``losses``. Three classic readings of that curve are computed here
   ``argmin(d loss / d log10(lr))`` (Smith's and the MachineCurve article's reading, as in
   pytorch-lr-finder);
 * ``min_div_10``: the learning rate at the lowest loss, divided by 10 (fastai's ``minimum``);
-* ``valley``: fastai's ``valley``: the longest descending stretch of the curve (a longest
-  strictly decreasing subsequence), and the point two thirds of the way down it.
+* ``valley``: after fastai's ``valley``: the descending stretch of the curve, from where the
+  loss really starts to fall (5% of its total drop) to its minimum, and the point two thirds
+  of the way down it (in log learning rate).
 
 :func:`suggest` combines them and says, in words, when the curve gives no clear answer.
 Every reading skips the first tenth of the curve (the learning rates that do nothing) and its
@@ -190,10 +191,11 @@ def suggest(lrs: ArrayLike, losses: ArrayLike) -> Suggestion:
     * the curve never descends (its lowest loss is less than :data:`MIN_RELATIVE_DROP` below
       its starting level), or is too short: ``suggested_lr`` is ``None``, ``confident`` is
       ``False`` and ``reason`` says which;
-    * otherwise ``suggested_lr`` is the first available of ``valley``, ``steepest``,
-      ``min_div_10`` (``method`` names it); it is flagged ``confident=False`` (but kept) when
-      the readings differ by more than :data:`DISAGREEMENT_FACTOR`, or when the loss was
-      still falling at the largest rate tested (the minimum lies beyond the range).
+    * otherwise ``suggested_lr`` is the first available of :data:`METHODS` (``steepest``,
+      ``valley``, ``min_div_10``; ``method`` names it); it is flagged ``confident=False``
+      (but kept) when the readings differ by more than :data:`DISAGREEMENT_FACTOR`, or
+      when the loss was still falling at the largest rate tested (the minimum lies beyond
+      the range).
     """
     x, y = _as_curve(lrs, losses)
     empty: dict[str, float | None] = {"steepest": None, "min_div_10": None, "valley": None}
