@@ -7,6 +7,7 @@ from typing import Any
 import keras
 
 from lrsearch.keras._in_graph import InGraphSchedule
+from lrsearch.keras._in_graph import check_schedule_args
 from lrsearch.schedules import Schedule
 from lrsearch.schedules import validate_plateau
 
@@ -60,22 +61,11 @@ class ScheduleCallback(keras.callbacks.Callback):
         steps_per_epoch: int | None = None,
     ) -> None:
         super().__init__()
-        if not isinstance(schedule, Schedule):
-            raise ValueError(
-                "Argument `schedule` must be a lrsearch Schedule (see lrsearch.schedules.get). "
-                f"Received: schedule={schedule!r}"
-            )
+        check_schedule_args(schedule, steps_per_epoch)
         if granularity not in GRANULARITIES:
             raise ValueError(
                 f"Argument `granularity` must be one of {', '.join(GRANULARITIES)}. "
                 f"Received: granularity={granularity!r}"
-            )
-        if steps_per_epoch is not None and (
-            not isinstance(steps_per_epoch, int) or steps_per_epoch < 1
-        ):
-            raise ValueError(
-                "Argument `steps_per_epoch` must be an integer >= 1 or None. "
-                f"Received: steps_per_epoch={steps_per_epoch!r}"
             )
         self.schedule = schedule
         self.granularity = granularity

@@ -45,6 +45,22 @@ class _KerasOps:
 KERAS_OPS = _KerasOps()
 
 
+def check_schedule_args(schedule: Any, steps_per_epoch: Any) -> None:
+    """``ValueError`` unless ``schedule`` is a Schedule and ``steps_per_epoch`` None or >= 1."""
+    if not isinstance(schedule, Schedule):
+        raise ValueError(
+            "Argument `schedule` must be a lrsearch Schedule (see lrsearch.schedules.get). "
+            f"Received: schedule={schedule!r}"
+        )
+    if steps_per_epoch is not None and (
+        not isinstance(steps_per_epoch, int) or steps_per_epoch < 1
+    ):
+        raise ValueError(
+            "Argument `steps_per_epoch` must be an integer >= 1 or None. "
+            f"Received: steps_per_epoch={steps_per_epoch!r}"
+        )
+
+
 @keras.saving.register_keras_serializable(package="lrsearch")
 class InGraphSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """A :class:`~lrsearch.schedules.Schedule` as a Keras ``LearningRateSchedule``.
@@ -66,18 +82,7 @@ class InGraphSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """
 
     def __init__(self, schedule: Schedule, steps_per_epoch: int | None = None) -> None:
-        if not isinstance(schedule, Schedule):
-            raise ValueError(
-                "Argument `schedule` must be a lrsearch Schedule (see lrsearch.schedules.get). "
-                f"Received: schedule={schedule!r}"
-            )
-        if steps_per_epoch is not None and (
-            not isinstance(steps_per_epoch, int) or steps_per_epoch < 1
-        ):
-            raise ValueError(
-                "Argument `steps_per_epoch` must be an integer >= 1 or None. "
-                f"Received: steps_per_epoch={steps_per_epoch!r}"
-            )
+        check_schedule_args(schedule, steps_per_epoch)
         self.schedule = schedule
         self.steps_per_epoch = steps_per_epoch
 
