@@ -401,19 +401,48 @@ def _run_trials(
                 current[worker] = -1
 
 
+#: read by TensorFlow when its runtime starts, and by NumPy's BLAS (the TPE sampler's linear
+#: algebra); a value set in the environment by the user wins
+THREAD_VARIABLES = (
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+)
+
+
+def cores_per_worker(workers: int) -> int:
+    """Each of ``workers`` processes' share of this machine's cores (at least 1)."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+@contextmanager
+def _thread_environment(workers: int) -> Iterator[None]:
+    """Set :data:`THREAD_VARIABLES` (where unset) while worker processes are spawned."""
+    added = [name for name in THREAD_VARIABLES if name not in os.environ]
+    for name in added:
+        os.environ[name] = str(cores_per_worker(workers))
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
 def _share_cores(workers: int) -> None:
-    """Give each of ``workers`` processes its share of the cores (no oversubscription)."""
+    """Give this worker process its share of the cores (no oversubscription).
+
+    Must run before TensorFlow starts its runtime: TensorFlow fixes its thread pools then, and
+    ignores ``tf.config.threading`` afterwards. Without it each of two workers on two cores
+    would run two intra-op threads plus two inter-op threads, all spinning against each other.
+    """
+    threads = str(cores_per_worker(workers))
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, threads)
     from lrsearch._quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    import tensorflow as tf
-
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    except RuntimeError:  # TensorFlow already initialised in this process
-        pass
 
 
 def _worker_main(
@@ -468,16 +497,8 @@ def _fail_abandoned(o: TuneOptions, procs: list[Any], current: Any) -> None:
             pass
 
 
-_BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
 def _run_workers(o: TuneOptions, claimed: Any, done: Any) -> None:
     ctx = multiprocessing.get_context("spawn")
-    # The workers inherit this: NumPy's BLAS (used by the TPE sampler) would otherwise start a
-    # thread per core in every worker and spin against the TensorFlow threads next door.
-    threads = str(max(1, (os.cpu_count() or 1) // o.workers))
-    for name in _BLAS_THREAD_VARIABLES:
-        os.environ.setdefault(name, threads)
     current = ctx.Array("q", [-1] * o.workers)  # each worker's running trial id
     procs = [
         ctx.Process(
@@ -487,8 +508,9 @@ def _run_workers(o: TuneOptions, claimed: Any, done: Any) -> None:
         )
         for i in range(o.workers)
     ]
-    for p in procs:
-        p.start()
+    with _thread_environment(o.workers):  # the workers start with their share of the cores
+        for p in procs:
+            p.start()
     try:
         for p in procs:
             p.join()
