@@ -73,15 +73,17 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def run_child(job: dict[str, Any], *, timeout: float = 3600) -> dict[str, Any]:
-    """Run one measured job in a fresh Python process; return its result dict."""
+def run_child(
+    job: dict[str, Any], *, timeout: float = 3600, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run one measured job in a fresh Python process (``env``: extra variables); its result."""
     proc = subprocess.run(
         [sys.executable, str(HERE / "_child.py"), json.dumps(job)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=child_env(),
+        env={**child_env(), **(env or {})},
     )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):

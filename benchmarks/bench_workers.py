@@ -7,7 +7,13 @@ study records them (process start-up, TensorFlow import and data loading are out
 wall time of the whole command is printed too. Runs alternate (1, 2, 2, 1, ...); medians.
 Target: 2 workers at least 1.6x the trials per minute of 1 worker.
 
-    python benchmarks/bench_workers.py --rounds 2 --trials 12 --epochs 8
+The peer, measured in the same rounds: the hand-written Optuna loop of ``bench_throughput.py``
+(same MLP, data and batch), once as one process with TensorFlow's default threads, once as two
+processes at once, each with its share of the cores (``TF_NUM_INTRAOP_THREADS`` and friends).
+Its ratio is what this machine gives two processes training this model side by side: the
+ceiling that lrsearch's ratio should be read against.
+
+    python benchmarks/bench_workers.py --rounds 3 --trials 40 --epochs 8
 """
 
 from __future__ import annotations
@@ -25,9 +31,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import SIMPLE_FAMILIES  # noqa: E402
 from _common import child_env  # noqa: E402
 from _common import median  # noqa: E402
 from _common import ratio  # noqa: E402
+from _common import run_child  # noqa: E402
+
+THREAD_VARIABLES = (
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+)
 
 
 def lrsearch_binary() -> str:
@@ -38,6 +54,14 @@ def lrsearch_binary() -> str:
     if found is None:
         raise SystemExit("the lrsearch console script is not installed: pip install -e .")
     return found
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children (and theirs)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_cli(workers: int, a: argparse.Namespace, seed: int) -> dict[str, Any]:
@@ -67,11 +91,13 @@ def run_cli(workers: int, a: argparse.Namespace, seed: int) -> dict[str, Any]:
         ]
         if a.families:
             cmd += ["--families", a.families]
+        cpu0 = _children_cpu()
         t0 = time.perf_counter()
         proc = subprocess.run(
             cmd, cwd=tmp, env=child_env(), capture_output=True, text=True, timeout=3600
         )
         wall = time.perf_counter() - t0
+        cpu = _children_cpu() - cpu0
         if proc.returncode != 0:
             tail = proc.stderr[-3000:]
             raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{tail}")
@@ -87,10 +113,38 @@ def run_cli(workers: int, a: argparse.Namespace, seed: int) -> dict[str, Any]:
         "trials": len(done),
         "span": span,
         "wall": wall,
+        "cpu": cpu,
         "busy": busy,
         "per_minute": 60.0 * len(done) / span,
         "command": " ".join(cmd),
     }
+
+
+def run_hand(processes: int, a: argparse.Namespace, seed: int) -> dict[str, Any]:
+    """The hand-written loop as ``processes`` processes at once, each its share of the trials."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = str(max(1, (os.cpu_count() or 1) // processes))
+    env = {name: threads for name in THREAD_VARIABLES} if processes > 1 else {}
+    jobs = [
+        {
+            "tool": "hand",
+            "trials": max(1, a.hand_trials // processes),
+            "epochs": a.epochs,
+            "batch_size": 64,
+            "families": list(SIMPLE_FAMILIES),
+            "pruner": "none",
+            "seed": 1000 * seed + i,
+        }
+        for i in range(processes)
+    ]
+    with ThreadPoolExecutor(processes) as pool:
+        results = list(pool.map(lambda job: run_child(job, env=env), jobs))
+    trials = sum(r["trials"] for r in results)
+    # each process's clock runs around its own trials; they overlap (all start together)
+    per_minute = 60.0 * sum(r["trials"] / r["seconds"] for r in results)
+    mean_trial = sum(r["seconds"] for r in results) / max(1, trials)
+    return {"workers": processes, "trials": trials, "per_minute": per_minute, "mean": mean_trial}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=8, help="epochs per trial (8)")
     p.add_argument("--families", default="", help="comma-separated (default: all families)")
     p.add_argument("--workers", default="1,2", help="worker counts to compare (1,2)")
+    p.add_argument(
+        "--hand-trials",
+        type=int,
+        default=16,
+        help="trials of the hand-written loop per run, split over its processes; 0: skip (16)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write all results as JSON")
     a = p.parse_args(argv)
     counts = [int(w) for w in a.workers.split(",")]
@@ -110,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     results: dict[int, list[dict]] = {w: [] for w in counts}
+    hand: dict[int, list[dict]] = {w: [] for w in counts}
     for r in range(a.rounds):
         for w in counts if r % 2 == 0 else counts[::-1]:
             res = run_cli(w, a, seed=r)
@@ -117,9 +178,18 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"round {r + 1} workers {w}: {res['trials']} trials, span {res['span']:6.1f} s, "
                 f"{res['per_minute']:5.1f} trials/min, wall {res['wall']:6.1f} s, "
-                f"mean trial {res['busy'] / max(1, res['trials']):.2f} s",
+                f"mean trial {res['busy'] / max(1, res['trials']):.2f} s, "
+                f"cores busy {res['cpu'] / res['wall']:.2f} (CPU time / wall)",
                 flush=True,
             )
+            if a.hand_trials > 0:
+                h = run_hand(w, a, seed=r)
+                hand[w].append(h)
+                print(
+                    f"round {r + 1} hand loop x{w}: {h['trials']} trials, "
+                    f"{h['per_minute']:5.1f} trials/min, mean trial {h['mean']:.2f} s",
+                    flush=True,
+                )
     print()
     per_min = {w: median([x["per_minute"] for x in results[w]]) for w in counts}
     wall = {w: median([x["wall"] for x in results[w]]) for w in counts}
@@ -134,11 +204,21 @@ def main(argv: list[str] | None = None) -> int:
             f"workers {w}/{base}: trials/min {r:.2f}x (span), "
             f"wall-clock speed-up {ratio(wall[base], wall[w]):.2f}x"
         )
+        if a.hand_trials > 0:
+            h_med = {c: median([x["per_minute"] for x in hand[c]]) for c in (base, w)}
+            ceiling = ratio(h_med[w], h_med[base])
+            print(
+                f"hand-written loop x{w}/x{base} processes: trials/min {ceiling:.2f}x "
+                f"({h_med[base]:.1f} -> {h_med[w]:.1f}); lrsearch reaches "
+                f"{ratio(r, ceiling):.0%} of that scaling"
+            )
         if (base, w) == (1, 2):
             verdict = "met" if r >= 1.6 else "NOT met"
             print(f"target workers 2 >= 1.6x workers 1: {r:.2f}x -> {verdict}")
     if a.json:
-        Path(a.json).write_text(json.dumps({str(k): v for k, v in results.items()}, indent=1))
+        out = {"lrsearch": {str(k): v for k, v in results.items()}}
+        out["hand"] = {str(k): v for k, v in hand.items()}
+        Path(a.json).write_text(json.dumps(out, indent=1))
     return 0
 
 

@@ -13,7 +13,8 @@ def import_tensorflow_quietly() -> None:
 
     TensorFlow's C++ start-up logs ("Could not find cuda drivers...") ignore
     ``TF_CPP_MIN_LOG_LEVEL`` because they are written before logging is configured. What was
-    written is replayed on stderr if the import fails, so no real error is hidden.
+    written is replayed on stderr if the import fails, so no real error is hidden (not on
+    Ctrl-C, which is no error of TensorFlow's).
     """
     if "tensorflow" in sys.modules:
         return
@@ -25,7 +26,7 @@ def import_tensorflow_quietly() -> None:
             import tensorflow as tf
 
             tf.constant(0.0)
-        except BaseException:
+        except Exception:
             os.dup2(saved, 2)
             sink.seek(0)
             sys.stderr.write(sink.read().decode(errors="replace"))

@@ -5,6 +5,8 @@ Everything is checked before anything is written: a bad option raises
 created (or continued: the same command again adds trials to the same study), and ``workers``
 processes draw trials from it until exactly ``trials`` new ones have run.
 
+Several workers: see :mod:`lrsearch.workers` (they start TensorFlow while this process waits).
+
 Safety: finished trials are committed one by one; Ctrl-C marks the running trial FAIL and
 raises ``KeyboardInterrupt`` (the CLI exits 130); a process killed outright leaves its trial
 RUNNING until its heartbeat goes stale, when the next run fails it and retries its parameters.
@@ -15,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import multiprocessing
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -27,7 +28,6 @@ from lrsearch.autolr import first_trials
 from lrsearch.autolr import run_range_test
 from lrsearch.autolr import stored_band
 from lrsearch.errors import UsageError
-from lrsearch.errors import WorkerError
 from lrsearch.storage import default_storage
 from lrsearch.storage import default_study_name
 from lrsearch.storage import normalize_url
@@ -401,145 +401,6 @@ def _run_trials(
                 current[worker] = -1
 
 
-#: read by TensorFlow when its runtime starts, and by NumPy's BLAS (the TPE sampler's linear
-#: algebra); a value set in the environment by the user wins
-THREAD_VARIABLES = (
-    "TF_NUM_INTRAOP_THREADS",
-    "TF_NUM_INTEROP_THREADS",
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-)
-
-
-def cores_per_worker(workers: int) -> int:
-    """Each of ``workers`` processes' share of this machine's cores (at least 1)."""
-    return max(1, (os.cpu_count() or 1) // workers)
-
-
-@contextmanager
-def _thread_environment(workers: int) -> Iterator[None]:
-    """Set :data:`THREAD_VARIABLES` (where unset) while worker processes are spawned."""
-    added = [name for name in THREAD_VARIABLES if name not in os.environ]
-    for name in added:
-        os.environ[name] = str(cores_per_worker(workers))
-    try:
-        yield
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
-
-
-def _share_cores(workers: int) -> None:
-    """Give this worker process its share of the cores (no oversubscription).
-
-    Must run before TensorFlow starts its runtime: TensorFlow fixes its thread pools then, and
-    ignores ``tf.config.threading`` afterwards. Without it each of two workers on two cores
-    would run two intra-op threads plus two inter-op threads, all spinning against each other.
-    """
-    threads = str(cores_per_worker(workers))
-    for name in THREAD_VARIABLES:
-        os.environ.setdefault(name, threads)
-    from lrsearch._quiet import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
-
-
-def _worker_main(
-    options: TuneOptions, worker: int, workers: int, claimed: Any, done: Any, current: Any
-) -> None:
-    """Entry point of a worker process (spawned)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from lrsearch._quiet import quiet_warnings
-
-    quiet_warnings()
-    _share_cores(workers)
-    try:
-        with _interrupt_once():
-            prepared = prepare(options)
-            _run_trials(
-                prepared,
-                worker=worker,
-                workers=workers,
-                claimed=claimed,
-                done=done,
-                current=current,
-            )
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except UsageError as exc:
-        print(f"lrsearch tune: worker {worker}: {exc}", file=sys.stderr)
-        sys.exit(2)
-
-
-def _fail_abandoned(o: TuneOptions, procs: list[Any], current: Any) -> None:
-    """Fail the trials that exited workers left RUNNING.
-
-    A worker killed (out of memory, ``terminate``), crashed, or interrupted at an unlucky moment
-    cannot record the end of its trial; its heartbeat would fail it only on a later run.
-    """
-    ids = [current[i] for i, p in enumerate(procs) if not p.is_alive() and current[i] >= 0]
-    if not ids:
-        return
-    import optuna
-
-    from lrsearch.storage import open_storage
-
-    storage = open_storage(o.storage, create=False)
-    for trial_id in ids:
-        try:
-            if storage.get_trial(trial_id).state == optuna.trial.TrialState.RUNNING:
-                storage.set_trial_user_attr(
-                    trial_id, "error", "its worker process ended during the trial"
-                )
-                storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
-        except optuna.exceptions.UpdateFinishedTrialError:  # it did finish after all
-            pass
-
-
-def _run_workers(o: TuneOptions, claimed: Any, done: Any) -> None:
-    ctx = multiprocessing.get_context("spawn")
-    current = ctx.Array("q", [-1] * o.workers)  # each worker's running trial id
-    procs = [
-        ctx.Process(
-            target=_worker_main,
-            args=(o, i, o.workers, claimed, done, current),
-            name=f"lrsearch-worker-{i}",
-        )
-        for i in range(o.workers)
-    ]
-    with _thread_environment(o.workers):  # the workers start with their share of the cores
-        for p in procs:
-            p.start()
-    try:
-        for p in procs:
-            p.join()
-    except KeyboardInterrupt:
-        for p in procs:
-            if p.is_alive() and p.pid is not None:
-                try:
-                    os.kill(p.pid, signal.SIGINT)
-                except ProcessLookupError:
-                    pass
-        for p in procs:
-            p.join(timeout=60)
-            if p.is_alive():
-                p.terminate()
-                p.join(timeout=10)
-        _fail_abandoned(o, procs, current)
-        raise
-    _fail_abandoned(o, procs, current)
-    bad = [p.exitcode for p in procs if p.exitcode not in (0, None)]
-    if bad and all(code == 130 for code in bad):  # the workers were interrupted (Ctrl-C)
-        raise KeyboardInterrupt
-    if bad:
-        raise WorkerError(
-            f"{len(bad)} worker process(es) ended abnormally (exit status {bad}); their running "
-            "trials were marked FAIL and every finished trial is kept. Run the same command "
-            "again to continue the study; if a worker was killed for memory, use fewer --workers."
-        )
-
-
 def summarize(study: Any) -> tuple[dict[str, int], dict[str, Any] | None]:
     """Counts of trials per state, and the best trial as a dict (or ``None``)."""
     counts: dict[str, int] = {}
@@ -596,30 +457,46 @@ def _auto_initial_lr(prepared: Prepared) -> tuple[Prepared, dict[str, Any]]:
     return Prepared(options, space, prepared.data), info
 
 
+def _open_study(options: TuneOptions, auto: dict[str, Any] | None) -> Any:
+    """Create or load the study; store a new ``--initial-lr auto`` band and its first trials."""
+    study = _create_study(options)
+    if auto is not None and stored_band(study) is None:
+        study.set_user_attr(ATTR, auto)
+        for lr in first_trials(auto):
+            study.enqueue_trial({"initial_lr": lr}, skip_if_exists=True)
+    return study
+
+
 def tune(options: TuneOptions) -> TuneResult:
     """Run ``options.trials`` more trials (see the module docstring)."""
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with _interrupt_once():
-        prepared = prepare(options)
-        auto = None
-        if options.initial_lr == "auto":
-            prepared, auto = _auto_initial_lr(prepared)
-            options = prepared.options
-        study = _create_study(options)
-        if auto is not None and stored_band(study) is None:
-            study.set_user_attr(ATTR, auto)
-            for lr in first_trials(auto):
-                study.enqueue_trial({"initial_lr": lr}, skip_if_exists=True)
-        ctx = multiprocessing.get_context("spawn")
-        claimed, done = ctx.Value("i", 0), ctx.Value("i", 0)
-        if options.workers == 1:
-            _run_trials(prepared, worker=0, workers=1, claimed=claimed, done=done)
-        else:
-            _run_workers(options, claimed, done)
-    from lrsearch.dashboard import refresh_study_views
+    from lrsearch.workers import WorkerPool
 
-    refresh_study_views(study)  # the dashboard's study note and graphs (never raises)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    ctx = multiprocessing.get_context("spawn")
+    claimed, done = ctx.Value("i", 0), ctx.Value("i", 0)
+    with _interrupt_once():
+        check_options(options)
+        prepared, auto, refreshed = None, None, False
+        if options.workers == 1 or options.initial_lr == "auto":
+            prepared = prepare(options)
+            if options.initial_lr == "auto":
+                prepared, auto = _auto_initial_lr(prepared)
+                options = prepared.options
+        if options.workers == 1:
+            assert prepared is not None
+            study = _open_study(options, auto)
+            _run_trials(prepared, worker=0, workers=1, claimed=claimed, done=done)
+        else:  # the workers start TensorFlow and prepare while this process waits
+            with WorkerPool(options, claimed, done) as pool:
+                pool.wait_ready()
+                study = _open_study(options, auto)
+                pool.run()
+                refreshed = pool.views_refreshed
+    if not refreshed:
+        from lrsearch.dashboard import refresh_study_views
+
+        refresh_study_views(study)  # the dashboard's study note and graphs (never raises)
     states, best = summarize(study)
     return TuneResult(options.storage, options.study_name, done.value, states, best)

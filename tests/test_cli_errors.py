@@ -115,6 +115,28 @@ def test_tune_rejects_bad_input(baddir: Path, extra: list[str], expected: tuple[
     _check_rejected(baddir, [*TUNE, *extra], "tune", expected)
 
 
+WORKER_CASES = [
+    ("data-bad-npz", ["--dataset", "garbage.npz"], ("garbage.npz", ".npz")),
+    ("model-not-a-model", ["--model", "not_a_model.py:build"], ("keras.Model", "int")),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [pytest.param(extra, expected, id=name) for name, extra, expected in WORKER_CASES],
+)
+def test_tune_with_workers_rejects_what_the_workers_find(
+    baddir: Path, extra: list[str], expected: tuple[str, ...]
+) -> None:
+    # with --workers 2 the data and the model are loaded by the workers, not the parent: the
+    # error still comes once, as one paragraph, exit 2, before anything is written
+    args = [*TUNE, "--workers", "2", *extra]
+    _check_rejected(baddir, args, "tune", expected)
+    result = run_cli(args, cwd=baddir, timeout=300)
+    assert result.stderr.count("error:") == 1, result.stderr
+
+
 @pytest.mark.parametrize("command", ["best", "export"])
 def test_reading_commands_never_create_a_database(workdir: Path, command: str) -> None:
     # default storage: studies/lrsearch.db does not exist

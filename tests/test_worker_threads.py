@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from lrsearch.tune import THREAD_VARIABLES
-from lrsearch.tune import _share_cores
-from lrsearch.tune import _thread_environment
-from lrsearch.tune import cores_per_worker
+from lrsearch.workers import THREAD_VARIABLES
+from lrsearch.workers import cores_per_worker
+from lrsearch.workers import share_cores
+from lrsearch.workers import thread_environment
 
 
 def _report(workers: int, queue: Any) -> None:
     """In a spawned worker: start TensorFlow as a worker does, report what it got."""
-    _share_cores(workers)
+    share_cores(workers)
     import tensorflow as tf
 
     tf.constant(1.0) + 1.0  # the runtime and its thread pools are up
@@ -28,7 +28,7 @@ def _spawn_and_report(workers: int) -> tuple[dict[str, str | None], int]:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_report, args=(workers, queue))
-    with _thread_environment(workers):
+    with thread_environment(workers):
         proc.start()
     result = queue.get(timeout=180)
     proc.join(timeout=60)
@@ -49,7 +49,7 @@ def test_thread_environment_sets_only_unset_variables_and_restores(
     for name in THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OMP_NUM_THREADS", "7")  # the user's own choice wins
-    with _thread_environment(2):
+    with thread_environment(2):
         assert os.environ["TF_NUM_INTRAOP_THREADS"] == str(cores_per_worker(2))
         assert os.environ["MKL_NUM_THREADS"] == str(cores_per_worker(2))
         assert os.environ["OMP_NUM_THREADS"] == "7"

@@ -1,0 +1,301 @@
+"""The worker processes of ``lrsearch tune --workers W``: start-up, hand-shake, join, clean-up.
+
+Start-up overlaps the slow part: the workers are spawned first, and each imports TensorFlow
+(seconds), loads the data and builds the model while the parent, which needs no TensorFlow for
+them, waits. Each worker then reports *ready*, or the usage error it found (a model that does
+not fit the data), and waits. Only when every worker is ready does the parent create the study
+and let them go; on an error it stops them and raises it, so nothing is written::
+
+    parent:  check options ─ spawn ─────────── wait ready ─ create study ─ go ─ join
+    worker:                 import TF, prepare ─ ready ──────────────────── trials ─ exit
+
+Threads: each worker gets ``cores // W`` threads for TensorFlow and BLAS, set in its
+environment before TensorFlow starts (TensorFlow sizes its thread pools once, when its runtime
+starts, and ignores ``tf.config.threading`` afterwards).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING
+from typing import Any
+
+from lrsearch.errors import UsageError
+from lrsearch.errors import WorkerError
+
+if TYPE_CHECKING:
+    from lrsearch.tune import TuneOptions
+
+#: read by TensorFlow when its runtime starts, and by NumPy's BLAS (the TPE sampler's linear
+#: algebra); a value set in the environment by the user wins
+THREAD_VARIABLES = (
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+)
+
+
+def cores_per_worker(workers: int) -> int:
+    """Each of ``workers`` processes' share of this machine's cores: ``max(1, cores // W)``."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+@contextmanager
+def thread_environment(workers: int) -> Iterator[None]:
+    """Set :data:`THREAD_VARIABLES` (where unset) while worker processes are spawned."""
+    added = [name for name in THREAD_VARIABLES if name not in os.environ]
+    for name in added:
+        os.environ[name] = str(cores_per_worker(workers))
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
+def share_cores(workers: int) -> None:
+    """Give this worker process its share of the cores, then start TensorFlow.
+
+    Must run before TensorFlow starts its runtime. Without it each of two workers on two cores
+    would run two intra-op threads plus two inter-op threads, all spinning against each other.
+    """
+    threads = str(cores_per_worker(workers))
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, threads)
+    from lrsearch._quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+
+
+def _worker_main(
+    options: TuneOptions,
+    worker: int,
+    workers: int,
+    shared: dict[str, Any],
+) -> None:
+    """Entry point of a worker process (spawned): prepare, report, wait for go, run trials."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from lrsearch._quiet import quiet_warnings
+
+    quiet_warnings()
+    from lrsearch.tune import _interrupt_once
+    from lrsearch.tune import _run_trials
+    from lrsearch.tune import prepare
+
+    messages = shared["messages"]
+    try:
+        with _interrupt_once():
+            share_cores(workers)
+            try:
+                prepared = prepare(options)
+            except UsageError as exc:
+                messages.put(("error", worker, str(exc)))
+                sys.exit(2)
+            messages.put(("ready", worker, ""))
+            shared["go"].wait()
+            if shared["abort"].value:
+                return
+            _run_trials(
+                prepared,
+                worker=worker,
+                workers=workers,
+                claimed=shared["claimed"],
+                done=shared["done"],
+                current=shared["current"],
+            )
+            with shared["finished"].get_lock():
+                shared["finished"].value += 1
+                last = shared["finished"].value == workers
+            if last:  # it has everything imported; the parent would import the dashboard
+                _refresh_views(options)
+                shared["refreshed"].value = 1
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except UsageError as exc:  # found while running trials
+        print(f"lrsearch tune: worker {worker}: {exc}", file=sys.stderr)
+        sys.exit(2)
+    # Every trial is committed. Skip the interpreter's teardown of TensorFlow (about a second
+    # that the parent would wait for).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _refresh_views(options: TuneOptions) -> None:
+    """The dashboard's study note and graphs, once every worker is done (never raises)."""
+    import optuna
+
+    from lrsearch.dashboard import refresh_study_views
+    from lrsearch.storage import open_storage
+
+    try:
+        storage = open_storage(options.storage, create=False)
+        refresh_study_views(optuna.load_study(study_name=options.study_name, storage=storage))
+    except Exception:  # the parent refreshes them instead
+        return
+
+
+class WorkerPool:
+    """``options.workers`` spawned processes drawing trials from one study.
+
+    Use as a context manager: leaving the block before :meth:`run` (an error, Ctrl-C) stops the
+    workers, which have written nothing yet.
+    """
+
+    def __init__(self, options: TuneOptions, claimed: Any, done: Any) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.options = options
+        self._go = ctx.Event()
+        self._abort = ctx.Value("b", 0)
+        self._messages: Any = ctx.Queue()
+        self._current = ctx.Array("q", [-1] * options.workers)  # each worker's trial id
+        self._refreshed = ctx.Value("b", 0)
+        # every shared object stays referenced here: ``Process.start`` drops its arguments,
+        # and a collected one's semaphore is gone before a spawned child unpickles it
+        self._shared = shared = {
+            "finished": ctx.Value("i", 0),
+            "refreshed": self._refreshed,
+            "messages": self._messages,
+            "go": self._go,
+            "abort": self._abort,
+            "claimed": claimed,
+            "done": done,
+            "current": self._current,
+        }
+        self._procs = [
+            ctx.Process(
+                target=_worker_main,
+                args=(options, i, options.workers, shared),
+                name=f"lrsearch-worker-{i}",
+            )
+            for i in range(options.workers)
+        ]
+        self._running = False
+
+    def __enter__(self) -> WorkerPool:
+        with thread_environment(self.options.workers):  # their share of the cores
+            for p in self._procs:
+                p.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._running:
+            self._stop()
+
+    @property
+    def views_refreshed(self) -> bool:
+        """Whether the last worker to finish refreshed the dashboard's study views."""
+        return bool(self._refreshed.value)
+
+    def wait_ready(self) -> None:
+        """Wait until every worker has prepared; raise the first usage error one reports."""
+        ready: set[int] = set()
+        while len(ready) < len(self._procs):
+            try:
+                kind, worker, text = self._messages.get(timeout=0.5)
+            except queue.Empty:
+                if any(p.exitcode is not None for p in self._procs):
+                    try:  # its last message may still be on the way
+                        kind, worker, text = self._messages.get(timeout=2)
+                    except queue.Empty:
+                        codes = [p.exitcode for p in self._procs if p.exitcode is not None]
+                        raise WorkerError(
+                            f"A worker process ended while starting (exit status {codes}); "
+                            "nothing was written. Run the command with --workers 1 to see "
+                            "the error."
+                        ) from None
+                else:
+                    continue
+            if kind == "error":
+                raise UsageError(text)
+            ready.add(worker)
+
+    def run(self) -> None:
+        """Let the workers go and wait for them; clean up after any that died mid-trial."""
+        self._running = True
+        self._go.set()
+        try:
+            for p in self._procs:
+                p.join()
+        except KeyboardInterrupt:
+            self._interrupt()
+            self._fail_abandoned()
+            raise
+        self._fail_abandoned()
+        bad = [p.exitcode for p in self._procs if p.exitcode not in (0, None)]
+        if bad and all(code == 130 for code in bad):  # the workers were interrupted (Ctrl-C)
+            raise KeyboardInterrupt
+        if bad:
+            raise WorkerError(
+                f"{len(bad)} worker process(es) ended abnormally (exit status {bad}); their "
+                "running trials were marked FAIL and every finished trial is kept. Run the same "
+                "command again to continue the study; if a worker was killed for memory, use "
+                "fewer --workers."
+            )
+
+    def _stop(self) -> None:
+        """Stop workers that have not run a trial: tell them, then end the stragglers."""
+        self._abort.value = 1
+        self._go.set()
+        for p in self._procs:
+            p.join(timeout=10)
+        for p in self._procs:
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=10)
+
+    def _interrupt(self) -> None:
+        """Pass Ctrl-C on to the workers and give them time to record their trials."""
+        for p in self._procs:
+            if p.is_alive() and p.pid is not None:
+                try:
+                    os.kill(p.pid, signal.SIGINT)
+                except ProcessLookupError:
+                    pass
+        for p in self._procs:
+            p.join(timeout=60)
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=10)
+
+    def _fail_abandoned(self) -> None:
+        """Fail the trials that exited workers left RUNNING.
+
+        A worker killed (out of memory, ``terminate``), crashed, or interrupted at an unlucky
+        moment cannot record the end of its trial; its heartbeat would fail it only later.
+        """
+        ids = [
+            self._current[i]
+            for i, p in enumerate(self._procs)
+            if not p.is_alive() and self._current[i] >= 0
+        ]
+        if not ids:
+            return
+        import optuna
+
+        from lrsearch.storage import open_storage
+
+        storage = open_storage(self.options.storage, create=False)
+        for trial_id in ids:
+            try:
+                if storage.get_trial(trial_id).state == optuna.trial.TrialState.RUNNING:
+                    storage.set_trial_user_attr(
+                        trial_id, "error", "its worker process ended during the trial"
+                    )
+                    storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
+            except optuna.exceptions.UpdateFinishedTrialError:  # it did finish after all
+                pass
