@@ -13,7 +13,7 @@ processes at once, each with its share of the cores (``TF_NUM_INTRAOP_THREADS`` 
 Its ratio is what this machine gives two processes training this model side by side: the
 ceiling that lrsearch's ratio should be read against.
 
-    python benchmarks/bench_workers.py --rounds 3 --trials 40 --epochs 8
+    python benchmarks/bench_workers.py --rounds 3 --trials 40 --epochs 8 --hand-trials 8
 """
 
 from __future__ import annotations
@@ -149,16 +149,16 @@ def run_hand(processes: int, a: argparse.Namespace, seed: int) -> dict[str, Any]
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--rounds", type=int, default=2, help="alternating rounds (2)")
-    p.add_argument("--trials", type=int, default=12, help="trials per run (12)")
+    p.add_argument("--rounds", type=int, default=3, help="alternating rounds (3)")
+    p.add_argument("--trials", type=int, default=40, help="trials per run (40)")
     p.add_argument("--epochs", type=int, default=8, help="epochs per trial (8)")
     p.add_argument("--families", default="", help="comma-separated (default: all families)")
     p.add_argument("--workers", default="1,2", help="worker counts to compare (1,2)")
     p.add_argument(
         "--hand-trials",
         type=int,
-        default=16,
-        help="trials of the hand-written loop per run, split over its processes; 0: skip (16)",
+        default=8,
+        help="trials of the hand-written loop per run, split over its processes; 0: skip (8)",
     )
     p.add_argument("--json", metavar="FILE", help="also write all results as JSON")
     a = p.parse_args(argv)
@@ -204,6 +204,11 @@ def main(argv: list[str] | None = None) -> int:
             f"workers {w}/{base}: trials/min {r:.2f}x (span), "
             f"wall-clock speed-up {ratio(wall[base], wall[w]):.2f}x"
         )
+        paired = [
+            ratio(x["per_minute"], b["per_minute"])
+            for x, b in zip(results[w], results[base], strict=True)
+        ]
+        print(f"  per-round workers {w}/{base}: " + ", ".join(f"{v:.2f}" for v in paired))
         if a.hand_trials > 0:
             h_med = {c: median([x["per_minute"] for x in hand[c]]) for c in (base, w)}
             ceiling = ratio(h_med[w], h_med[base])
