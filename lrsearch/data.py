@@ -30,6 +30,8 @@ import difflib
 import hashlib
 import os
 import pathlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -301,11 +303,38 @@ def _load_bundled(name: str, val_fraction: float, seed: int, subsample: int | No
     return _make(name, x_train, y_train, x_val, y_val, n_classes)
 
 
+@contextmanager
+def download_lock() -> Iterator[None]:
+    """One process at a time downloads into Keras' dataset cache.
+
+    ``tune --workers W`` starts W processes that load the data at once; Keras' ``get_file``
+    writes straight to the cache file, so a second process would see a half-written file, fail
+    its hash check and download it again over the first. The lock is an exclusive ``flock`` on
+    ``$KERAS_HOME/lrsearch-download.lock`` (default ``~/.keras``); where it cannot be taken
+    (no ``fcntl``, a read-only home) loading goes on without it.
+    """
+    try:
+        import fcntl
+
+        home = pathlib.Path(os.environ.get("KERAS_HOME") or pathlib.Path.home() / ".keras")
+        home.mkdir(parents=True, exist_ok=True)
+        handle = open(home / "lrsearch-download.lock", "a")  # noqa: SIM115 - closed below
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        handle.close()  # releases the lock
+
+
 def _load_keras(name: str, val_fraction: float, seed: int, subsample: int | None) -> Dataset:
     try:
         import keras
 
-        (x, y), _test = getattr(keras.datasets, name).load_data()
+        with download_lock():
+            (x, y), _test = getattr(keras.datasets, name).load_data()
     except Exception as exc:  # noqa: BLE001 - any failure here is the download or the cache
         raise UsageError(
             f"Dataset '{name}' could not be loaded ({type(exc).__name__}: "

@@ -100,8 +100,12 @@ def _worker_main(
             except UsageError as exc:
                 messages.put(("error", worker, str(exc)))
                 sys.exit(2)
+            except Exception as exc:  # not the user's mistake: reported once, by the parent
+                first = (str(exc).splitlines() or [""])[0][:300]
+                messages.put(("crash", worker, f"{type(exc).__name__}: {first}"))
+                sys.exit(1)
             messages.put(("ready", worker, ""))
-            shared["go"].wait()
+            _wait_for_go(shared["go"])
             if shared["abort"].value:
                 return
             _run_trials(
@@ -128,6 +132,14 @@ def _worker_main(
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def _wait_for_go(go: Any) -> None:
+    """Wait for the parent's go; end quietly if the parent is gone (killed before it said go)."""
+    parent = multiprocessing.parent_process()
+    while not go.wait(1.0):
+        if parent is not None and not parent.is_alive():
+            os._exit(1)
 
 
 def _refresh_views(options: TuneOptions) -> None:
@@ -182,9 +194,13 @@ class WorkerPool:
         self._running = False
 
     def __enter__(self) -> WorkerPool:
-        with thread_environment(self.options.workers):  # their share of the cores
-            for p in self._procs:
-                p.start()
+        try:
+            with thread_environment(self.options.workers):  # their share of the cores
+                for p in self._procs:
+                    p.start()
+        except BaseException:  # cannot start them all (Ctrl-C, no memory): stop the others
+            self._stop()
+            raise
         return self
 
     def __exit__(
@@ -222,13 +238,18 @@ class WorkerPool:
                     continue
             if kind == "error":
                 raise UsageError(text)
+            if kind == "crash":
+                raise WorkerError(
+                    f"Worker {worker} failed while starting ({text}); nothing was written. "
+                    "Run the command with --workers 1 to see the whole error."
+                )
             ready.add(worker)
 
     def run(self) -> None:
         """Let the workers go and wait for them; clean up after any that died mid-trial."""
-        self._running = True
-        self._go.set()
         try:
+            self._running = True
+            self._go.set()
             for p in self._procs:
                 p.join()
         except KeyboardInterrupt:
@@ -248,15 +269,15 @@ class WorkerPool:
             )
 
     def _stop(self) -> None:
-        """Stop workers that have not run a trial: tell them, then end the stragglers."""
-        self._abort.value = 1
+        """Stop workers that have not been let go: they have written nothing, end them now."""
+        self._abort.value = 1  # before go: a worker that sees go sees abort too
         self._go.set()
-        for p in self._procs:
-            p.join(timeout=10)
-        for p in self._procs:
+        started = [p for p in self._procs if p.pid is not None]
+        for p in started:
             if p.is_alive():
-                p.terminate()
-                p.join(timeout=10)
+                p.terminate()  # most are still importing TensorFlow: no need to wait for it
+        for p in started:
+            p.join(timeout=10)
 
     def _interrupt(self) -> None:
         """Pass Ctrl-C on to the workers and give them time to record their trials."""

@@ -202,3 +202,18 @@ def test_ctrl_c_stops_two_workers_cleanly(workdir: Path, to_group: bool) -> None
         running=2,
         to_group=to_group,
     )
+
+
+def test_workers_end_when_tune_is_killed_while_they_start(workdir: Path) -> None:
+    # the workers import TensorFlow while `tune` waits for them; killed then (kill -9, out of
+    # memory), `tune` cannot tell them to stop: they notice and end on their own
+    proc = _start(workdir, ["--trials", "4", "--epochs", "2", "--workers", "2"])
+    time.sleep(2.0)  # spawned, still importing TensorFlow
+    assert proc.poll() is None, proc.communicate()
+    proc.kill()  # the parent alone
+    proc.communicate()
+    try:
+        assert _group_gone(proc.pid, timeout=120), "orphaned workers kept running"
+    finally:
+        _stop(proc)
+    assert not _db(workdir).exists()  # the study was never created: nothing written

@@ -372,3 +372,31 @@ def test_keras_loader_shapes_scaling_and_subsample(monkeypatch: pytest.MonkeyPat
 def test_module_import_is_light() -> None:
     assert not hasattr(data, "keras")
     assert not hasattr(data, "pd")
+
+
+def test_download_lock_lets_one_process_at_a_time_into_the_keras_cache(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # tune --workers W: W processes load mnist at once; only one may download it
+    import threading
+    import time
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+    spans: list[tuple[float, float]] = []
+
+    def hold() -> None:
+        with data.download_lock():
+            start = time.monotonic()
+            time.sleep(0.3)
+            spans.append((start, time.monotonic()))
+
+    threads = [threading.Thread(target=hold) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(spans) == 3
+    spans.sort()
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        assert start >= end  # never two inside at once
+    assert (tmp_path / "keras-home" / "lrsearch-download.lock").exists()
