@@ -37,13 +37,7 @@ from _common import median  # noqa: E402
 from _common import ratio  # noqa: E402
 from _common import run_child  # noqa: E402
 
-THREAD_VARIABLES = (
-    "TF_NUM_INTRAOP_THREADS",
-    "TF_NUM_INTEROP_THREADS",
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-)
+from lrsearch.workers import THREAD_VARIABLES  # noqa: E402
 
 
 def lrsearch_binary() -> str:
