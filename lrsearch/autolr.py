@@ -45,10 +45,10 @@ def run_range_test(prepared: Any) -> dict[str, Any]:
     momentum = 0.9 if optimizer in ("sgd", "nesterov") else 0.0
     keras.backend.clear_session()
     keras.utils.set_random_seed(o.seed)
-    from lrsearch.models import build_model
+    from lrsearch.models import build_for
 
-    model = build_model(o.model, data.input_shape, data.n_classes)
-    loss, metrics = loss_and_metrics(model)
+    model = build_for(o.model, data)
+    loss, metrics = loss_and_metrics(model, data.task)
     spec = ScheduleSpec("constant", {"initial_lr": 1e-3}, optimizer, momentum)
     model.compile(optimizer=spec.build_optimizer(), loss=loss, metrics=metrics)
     result = find_lr(

@@ -4,8 +4,9 @@ The articles compare schedules with one training run each; one run says little w
 families are close. Here every family is trained ``seeds`` times, on the same seeds
 (``seed, seed + 1, ...``: the same initial weights and batch order for every family), for the
 same number of epochs on the same data split, and the result gives the mean and the spread
-(standard deviation, min, max) of each family's best validation loss and best accuracy, plus
-per-epoch mean +- std curves for the articles' comparison plots::
+(standard deviation, min, max) of each family's best validation loss and best accuracy (lowest
+mean absolute error for regression), plus per-epoch mean +- std curves for the articles'
+comparison plots::
 
     from lrsearch.compare import compare, write_compare
 
@@ -21,7 +22,8 @@ What each family trains with:
   carry an optimizer, ``"constant:adam"``: an adaptive optimizer starts from its Keras default
   rate (0.001; the other rates of the schedule scaled alike), as the Neptune article's Adam run.
 * ``storage=..., study_name=...``: the spec of each family's best finished trial of the study,
-  and by default the study's own dataset, model, epochs and batch size.
+  and by default the study's own dataset, model, task and batch size; each family trains for
+  as many epochs as its trial ran (its ``epochs`` user attribute) unless ``epochs`` is given.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ from typing import Any
 
 from lrsearch.errors import UsageError
 from lrsearch.space import ScheduleSpec
+from lrsearch.tasks import HIGHER_IS_BETTER
+from lrsearch.tasks import HISTORY_METRICS
+from lrsearch.tasks import history_metric
 
 if TYPE_CHECKING:
     import optuna
@@ -50,8 +55,8 @@ if TYPE_CHECKING:
 ADAPTIVE_DEFAULT_LR = {"adam": 1e-3, "rmsprop": 1e-3, "adagrad": 1e-3, "adadelta": 1e-3}
 #: schedule parameters that are learning rates (scaled with ``initial_lr``)
 _RATE_PARAMS = ("initial_lr", "max_lr", "start_lr", "end_lr", "min_lr")
-#: per-epoch series compared
-CURVE_METRICS = ("learning_rate", "val_loss", "val_accuracy")
+#: per-epoch series compared (``val_mae`` instead of ``val_accuracy`` for regression)
+CURVE_METRICS = ("learning_rate", "val_loss", "val_accuracy", "val_mae")
 DEFAULT_EPOCHS = 20
 
 
@@ -62,6 +67,8 @@ class CompareEntry:
     label: str
     spec: ScheduleSpec
     source: str
+    epochs: int | None = None
+    """the budget the spec ran for in its study (``None``: the comparison's own)"""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,9 +108,25 @@ class RunResult:
         return min(vals) if vals else None
 
     @property
+    def metric(self) -> str:
+        """``accuracy`` or ``mae`` (regression), as recorded."""
+        return history_metric(self.history)
+
+    def best_val(self, metric: str) -> float | None:
+        """The best ``val_<metric>`` of the run: highest accuracy, lowest error."""
+        vals = [v for v in self.history.get(f"val_{metric}", []) if v is not None]
+        if not vals:
+            return None
+        return max(vals) if HIGHER_IS_BETTER[metric] else min(vals)
+
+    @property
+    def best_val_metric(self) -> float | None:
+        """The best validation accuracy, or the lowest validation MAE for regression."""
+        return self.best_val(self.metric)
+
+    @property
     def best_val_accuracy(self) -> float | None:
-        vals = [v for v in self.history.get("val_accuracy", []) if v is not None]
-        return max(vals) if vals else None
+        return self.best_val("accuracy")
 
     @property
     def diverged(self) -> bool:
@@ -114,7 +137,7 @@ class RunResult:
         d: dict[str, Any] = {
             "seed": self.seed,
             "best_val_loss": self.best_val_loss,
-            "best_val_accuracy": self.best_val_accuracy,
+            f"best_val_{self.metric}": self.best_val_metric,
             "diverged": self.diverged,
             "epochs_run": len(self.history.get("loss", [])),
             "seconds": round(self.seconds, 3),
@@ -141,6 +164,16 @@ class FamilyResult:
         return Spread.of([r.best_val_loss for r in self.runs])
 
     @property
+    def metric(self) -> str:
+        """``accuracy`` or ``mae`` (regression)."""
+        return self.runs[0].metric if self.runs else "accuracy"
+
+    @property
+    def val_metric(self) -> Spread:
+        """Spread of the runs' best validation accuracy (lowest MAE for regression)."""
+        return Spread.of([r.best_val_metric for r in self.runs])
+
+    @property
     def val_accuracy(self) -> Spread:
         """Spread of the runs' best validation accuracy."""
         return Spread.of([r.best_val_accuracy for r in self.runs])
@@ -158,8 +191,9 @@ class FamilyResult:
             "spec": self.entry.spec.to_dict(),
             "runs": len(self.runs),
             "diverged": self.diverged,
+            "epochs": self.entry.epochs,
             "best_val_loss": self.val_loss.to_dict(),
-            "best_val_accuracy": self.val_accuracy.to_dict(),
+            f"best_val_{self.metric}": self.val_metric.to_dict(),
             "per_seed": [r.to_dict(history=history) for r in self.runs],
         }
 
@@ -175,6 +209,12 @@ class CompareResult:
     model: str
     batch_size: int
     study_name: str | None = None
+    task: str = "classification"
+
+    @property
+    def metric(self) -> str:
+        """``accuracy`` or ``mae`` (regression)."""
+        return "mae" if self.task == "regression" else "accuracy"
 
     def ranked(self) -> list[FamilyResult]:
         """Families by mean best validation loss (families with no finite value last)."""
@@ -192,6 +232,7 @@ class CompareResult:
             "model": self.model,
             "batch_size": self.batch_size,
             "study_name": self.study_name,
+            "task": self.task,
             "families": [f.to_dict(history=history) for f in self.ranked()],
         }
 
@@ -231,26 +272,35 @@ class CompareResult:
             )
         return out
 
+    def _budget(self) -> str:
+        budgets = sorted({f.entry.epochs or self.epochs for f in self.families})
+        return " / ".join(str(b) for b in budgets)
+
     def format_table(self) -> str:
-        """Mean +- std [min, max] of best val_loss and best val_accuracy per family."""
+        """Mean +- std [min, max] of best val_loss and best val_accuracy (val_mae) per family."""
 
         def cell(s: Spread) -> str:
             if s.mean is None:
                 return "-"
-            return f"{s.mean:.4f} ± {s.std:.4f} [{s.min:.4f}, {s.max:.4f}]"
+            spread = f" ± {s.std:.4f}" if s.n > 1 else " (1 run)"
+            return f"{s.mean:.4f}{spread} [{s.min:.4f}, {s.max:.4f}]"
 
         rows = [
             (
                 "family",
                 "runs",
+                "epochs",
                 "best val_loss: mean ± std [min, max]",
-                "best val_accuracy: mean ± std [min, max]",
+                f"best val_{self.metric}: mean ± std [min, max]",
                 "source",
             )
         ]
         for f in self.ranked():
             runs = f"{len(f.runs)}" + (f" ({f.diverged} diverged)" if f.diverged else "")
-            rows.append((f.label, runs, cell(f.val_loss), cell(f.val_accuracy), f.entry.source))
+            budget = str(f.entry.epochs or self.epochs)
+            rows.append(
+                (f.label, runs, budget, cell(f.val_loss), cell(f.val_metric), f.entry.source)
+            )
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = [
             "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
@@ -259,8 +309,8 @@ class CompareResult:
         seeds = ", ".join(str(s) for s in self.seeds)
         head = (
             f"{len(self.families)} families x {len(self.seeds)} seeds ({seeds}), "
-            f"{self.epochs} epochs each, {self.dataset} / {self.model}, batch size "
-            f"{self.batch_size}; std is the sample standard deviation over seeds."
+            f"{self._budget()} epochs each, {self.dataset} / {self.model} ({self.task}), batch "
+            f"size {self.batch_size}; std is the sample standard deviation over seeds."
         )
         return head + "\n\n" + "\n".join(lines)
 
@@ -268,23 +318,26 @@ class CompareResult:
         """The table as Markdown (for ``compare.md``)."""
 
         def cell(s: Spread) -> str:
-            return "-" if s.mean is None else f"{s.mean:.4f} ± {s.std:.4f}"
+            if s.mean is None:
+                return "-"
+            return f"{s.mean:.4f} ± {s.std:.4f}" if s.n > 1 else f"{s.mean:.4f} (1 run)"
 
         def rng(s: Spread) -> str:
             return "-" if s.min is None else f"{s.min:.4f} – {s.max:.4f}"
 
         lines = [
-            "| family | runs | best val_loss (mean ± std) | range | best val_accuracy "
-            "(mean ± std) | range | parameters |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+            "| family | runs | epochs | best val_loss (mean ± std) | range | "
+            f"best val_{self.metric} (mean ± std) | range | parameters |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         ]
         from lrsearch.report import format_params
 
         for f in self.ranked():
             params = format_params(f.entry.spec.params)
             lines.append(
-                f"| {f.label} | {len(f.runs)} | {cell(f.val_loss)} | {rng(f.val_loss)} | "
-                f"{cell(f.val_accuracy)} | {rng(f.val_accuracy)} | {params} |"
+                f"| {f.label} | {len(f.runs)} | {f.entry.epochs or self.epochs} | "
+                f"{cell(f.val_loss)} | {rng(f.val_loss)} | "
+                f"{cell(f.val_metric)} | {rng(f.val_metric)} | {params} |"
             )
         return "\n".join(lines) + "\n"
 
@@ -371,8 +424,14 @@ def study_entries(study: optuna.Study) -> list[CompareEntry]:
         data = by_number[b.trial].user_attrs.get("spec")
         if data is None:
             continue
+        budget = by_number[b.trial].user_attrs.get("epochs")
         entries.append(
-            CompareEntry(b.label, ScheduleSpec.from_dict(data), f"study trial #{b.trial}")
+            CompareEntry(
+                b.label,
+                ScheduleSpec.from_dict(data),
+                f"study trial #{b.trial}",
+                int(budget) if isinstance(budget, int) and budget >= 1 else None,
+            )
         )
     if not entries:
         raise UsageError(
@@ -411,7 +470,7 @@ def _stop_on_nan() -> Any:
 
 def _clean(history: dict[str, list[Any]]) -> dict[str, list[float | None]]:
     out: dict[str, list[float | None]] = {}
-    for key in ("learning_rate", "loss", "val_loss", "accuracy", "val_accuracy"):
+    for key in ("learning_rate", "loss", "val_loss", *HISTORY_METRICS):
         if key not in history:
             continue
         vals: list[float | None] = []
@@ -439,6 +498,7 @@ def compare(
     batch_size: int | None = None,
     subsample: int | None = None,
     val_fraction: float | None = None,
+    task: str | None = None,
     seed: int = 0,
     on_run: Callable[[RunProgress], None] | None = None,
 ) -> CompareResult:
@@ -446,9 +506,11 @@ def compare(
 
     Exactly one of ``families`` (the articles' settings), ``storage`` + ``study_name`` (each
     family's best trial) or ``entries`` (your own specs) says what to compare. ``dataset``,
-    ``model``, ``epochs``, ``batch_size``, ``subsample`` and ``val_fraction`` default to the
-    study's (``digits``, ``mlp``, 20 epochs, 64 without a study). The data split is drawn once
-    with ``seed``; run ``i`` of every family uses model seed ``seed + i``.
+    ``model``, ``task``, ``batch_size``, ``subsample`` and ``val_fraction`` default to the
+    study's (``digits``, ``mlp``, ``auto``, 64 without a study). ``epochs``: the same budget
+    for every family; by default each study family trains for as many epochs as its trial ran
+    (20 for the articles' settings). The data split is drawn once with ``seed``; run ``i`` of
+    every family uses model seed ``seed + i``.
 
     Raises:
         UsageError: both or neither of a study and families, an unknown family, ``seeds`` or
@@ -483,9 +545,13 @@ def compare(
         stored = study.user_attrs.get("lrsearch_config")
         config = stored if isinstance(stored, dict) else {}
         contenders = study_entries(study)
-    epochs = _positive(
-        "epochs", epochs if epochs is not None else int(config.get("epochs") or DEFAULT_EPOCHS)
-    )
+    if epochs is not None:
+        _positive("epochs", epochs)
+        contenders = [dataclasses.replace(e, epochs=None) for e in contenders]
+    else:
+        budgets = [e.epochs for e in contenders if e.epochs is not None]
+        epochs = max(budgets) if budgets else int(config.get("epochs") or DEFAULT_EPOCHS)
+    epochs = _positive("epochs", epochs)
     batch_size = _positive(
         "batch-size", batch_size if batch_size is not None else int(config.get("batch_size") or 64)
     )
@@ -500,25 +566,18 @@ def compare(
     if val_fraction is None:
         val_fraction = float(config.get("val_fraction") or 0.2)
 
+    if task is None:
+        task = str(config.get("task") or "auto")
     from lrsearch.data import load_dataset
-    from lrsearch.models import build_model
+    from lrsearch.models import check_fits
     from lrsearch.training import Trainer
 
-    data = load_dataset(dataset, val_fraction=val_fraction, seed=seed, subsample=subsample)
+    data = load_dataset(
+        dataset, val_fraction=val_fraction, seed=seed, subsample=subsample, task=task
+    )
     import keras
 
-    keras.utils.set_random_seed(seed)
-    try:
-        build_model(model, data.input_shape, data.n_classes)(data.x_train[:2])
-    except UsageError:
-        raise
-    except Exception as exc:
-        raise UsageError(
-            f"The model {model!r} cannot process the {dataset!r} data of shape "
-            f"{data.input_shape}: {type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:300]}."
-        ) from None
-    keras.backend.clear_session()
+    check_fits(model, data, seed)
     trainer = Trainer(data, model, batch_size=batch_size)
     seed_list = [seed + i for i in range(seeds)]
     total = len(contenders) * len(seed_list)
@@ -528,7 +587,7 @@ def compare(
         runs: list[RunResult] = []
         for s in seed_list:
             start = time.monotonic()
-            history = trainer.fit(entry.spec, epochs, s, [_stop_on_nan()])
+            history = trainer.fit(entry.spec, entry.epochs or epochs, s, [_stop_on_nan()])
             run = RunResult(entry.label, s, _clean(history), time.monotonic() - start)
             runs.append(run)
             index += 1
@@ -536,7 +595,9 @@ def compare(
                 on_run(RunProgress(index, total, run))
         results.append(FamilyResult(entry, runs))
     keras.backend.clear_session()
-    return CompareResult(results, seed_list, epochs, dataset, model, batch_size, name)
+    return CompareResult(
+        results, seed_list, epochs, dataset, model, batch_size, name, task=data.task
+    )
 
 
 # --------------------------------------------------------------------------- output
@@ -546,6 +607,7 @@ _PLOTS = (
     ("compare_lr_curves.png", "learning_rate", "Learning-rate curves"),
     ("compare_val_loss.png", "val_loss", "Validation loss"),
     ("compare_val_accuracy.png", "val_accuracy", "Validation accuracy"),
+    ("compare_val_mae.png", "val_mae", "Validation mean absolute error"),
 )
 
 
@@ -557,8 +619,10 @@ def plot_compare(result: CompareResult, metric: str, ax: Axes | None = None) -> 
         "learning_rate": "Learning rate",
         "val_loss": "Validation loss",
         "val_accuracy": "Validation accuracy",
+        "val_mae": "Validation mean absolute error",
         "loss": "Training loss",
         "accuracy": "Training accuracy",
+        "mae": "Training mean absolute error",
     }.get(metric, metric)
     n = len(result.seeds)
     title = f"{what} per epoch: mean ± std over {n} seed{'s' if n > 1 else ''}"
@@ -576,8 +640,9 @@ def write_compare(
     on_file: Callable[[Path], None] | None = None,
 ) -> list[Path]:
     """Write ``compare_lr_curves.png``, ``compare_val_loss.png``, ``compare_val_accuracy.png``
-    (mean +- std bands per family), ``compare.json`` (everything, with every run's history)
-    and ``compare.md`` (the table) into ``out``; returns the paths written.
+    (``compare_val_mae.png`` for regression; mean +- std bands per family), ``compare.json``
+    (everything, with every run's history) and ``compare.md`` (the table) into ``out``;
+    returns the paths written.
     """
     import json
 
@@ -607,9 +672,9 @@ def write_compare(
     seeds = ", ".join(str(s) for s in result.seeds)
     text = (
         f"# Equal-budget comparison\n\n{len(result.families)} families, each trained on seeds "
-        f"{seeds} for {result.epochs} epochs ({result.dataset}, {result.model}, batch size "
-        f"{result.batch_size}). Best value of each run, then mean ± sample std over the "
-        "seeds.\n\n" + result.format_markdown()
+        f"{seeds} for {result._budget()} epochs ({result.dataset}, {result.model}, "
+        f"{result.task}, batch size {result.batch_size}). Best value of each run, then mean ± "
+        "sample std over the seeds.\n\n" + result.format_markdown()
     )
     for name, _, what in _PLOTS:
         if (out_dir / name).exists() and out_dir / name in files:

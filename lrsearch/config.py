@@ -40,7 +40,9 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
+from lrsearch.data import DATASETS
 from lrsearch.errors import UsageError
+from lrsearch.tasks import TASK_CHOICES
 from lrsearch.tune import PRUNERS
 from lrsearch.tune import TuneOptions
 from lrsearch.tune import check_options
@@ -52,9 +54,9 @@ KEYS: dict[str, str] = {
     "description": "a string",
     "study_name": "a non-empty string",
     "storage": 'a database URL such as "sqlite:///studies/x.db"',
-    "dataset": "a dataset name (digits, breast_cancer, wine, iris, mnist, fashion_mnist) or "
-    "the path of a .npz or .csv file",
+    "dataset": f"a dataset name ({', '.join(DATASETS)}) or the path of a .npz or .csv file",
     "model": 'a model name (mlp, cnn) or "path/to/file.py:build"',
+    "task": "one of " + ", ".join(f'"{t}"' for t in TASK_CHOICES),
     "families": "a non-empty list of schedule families",
     "optimizers": "a non-empty list of optimizers (sgd, nesterov, adam, rmsprop, adagrad, "
     "adadelta)",
@@ -463,6 +465,7 @@ _CHECKS: dict[str, Callable[[str, str, Any, bool], Any]] = {
     "storage": _storage,
     "dataset": _dataset,
     "model": _model,
+    "task": _choice(TASK_CHOICES),
     "families": _names(_families, "schedule families"),
     "optimizers": _names(_optimizers, "optimizers"),
     "initial_lr": _initial_lr,

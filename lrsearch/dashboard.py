@@ -5,7 +5,8 @@ Two halves:
 * **Writing** (called by ``lrsearch tune``, cheap, never fatal): after each trial,
   :func:`write_trial_note` saves a trial note (optuna-dashboard's ``save_note``) with the
   schedule, a one-line sketch of the learning-rate curve and a Markdown table of epoch,
-  learning rate, loss, val_loss and val_accuracy. At the end of each tune run,
+  learning rate, loss, val_loss and val_accuracy (val_mae for regression). At the end of
+  each tune run,
   :func:`refresh_study_views` saves the study note (the per-family summary, kept below any
   text of your own) and two graphs (``save_plotly_graph_object``): the learning-rate curves
   and the validation loss of each family's best trial.
@@ -104,7 +105,9 @@ def trial_note(spec: Mapping[str, Any], history: Mapping[str, Sequence[float | N
             f"Learning-rate curve (log scale): `{sparkline(lrs)}` from {finite[0]:.4g} to "
             f"{finite[-1]:.4g} (min {min(finite):.4g}, max {max(finite):.4g}).",
         ]
-    columns = [k for k in ("learning_rate", "loss", "val_loss", "val_accuracy") if k in history]
+    columns = [
+        k for k in ("learning_rate", "loss", "val_loss", "val_accuracy", "val_mae") if k in history
+    ]
     n = max((len(history[k]) for k in columns), default=0)
     if n:
         lines += [

@@ -1,23 +1,28 @@
 """Datasets for the trials: bundled scikit-learn sets, Keras' MNIST loaders, ``.npz`` and ``.csv``.
 
-Every loader returns a :class:`Dataset` with float32 features, int32 class indices
-``0..n_classes-1`` and a seeded (stratified where possible) validation split.
+Every loader returns a :class:`Dataset` with float32 features, a seeded (stratified where
+possible) validation split and a task (:mod:`lrsearch.tasks`): int32 class indices
+``0..n_classes-1`` for classification, or a float32 target standardised with the training
+split's mean and standard deviation for regression (``Dataset.target_mean`` /
+``target_std`` undo it). ``task="auto"`` decides from the target.
 
 - ``digits``: scikit-learn's 8x8 digits as ``(n, 8, 8, 1)`` images scaled to [0, 1], so both
   ``mlp`` (which flattens) and ``cnn`` apply.
 - ``breast_cancer`` (2 classes, 30 features), ``wine`` (3 classes, 13 features), ``iris``
   (3 classes, 4 features): tabular, standardised with the mean and standard deviation of the
   training split only.
+- ``diabetes`` (regression, 442 examples, 10 features, a disease-progression score from 25 to
+  346): tabular, features and target standardised on the training split.
 - ``mnist``, ``fashion_mnist``: Keras' loaders (network once, then cached by Keras); the
   60,000 training images as ``(n, 28, 28, 1)`` scaled to [0, 1], optionally subsampled, then
   split. Keras' test images are left untouched for the user's own final evaluation.
 - a ``.npz`` file with keys ``x, y`` (split here) or ``x_train, y_train, x_val, y_val`` (used as
   given). Values are used as stored, except ``uint8`` features, which are scaled by 1/255 like
   image pixels; ``(n, h, w)`` features get a channel axis.
-- a ``.csv`` file: a header row, the last column the label (strings or numbers), the other
-  columns numeric features, standardised on the training split.
+- a ``.csv`` file: a header row, the last column the label or target (strings or numbers), the
+  other columns numeric features, standardised on the training split.
 
-Labels of files are mapped to ``0..k-1`` in sorted order of their distinct values.
+Class labels of files are mapped to ``0..k-1`` in sorted order of their distinct values.
 
 Nothing here imports scikit-learn, pandas or Keras at module level: importing the package stays
 fast, and a bad name or path fails before anything heavy is loaded.
@@ -37,27 +42,41 @@ from typing import Any
 import numpy as np
 
 from lrsearch.errors import UsageError
+from lrsearch.tasks import check_task
+from lrsearch.tasks import detect_task
 
-DATASETS: tuple[str, ...] = ("digits", "breast_cancer", "wine", "iris", "mnist", "fashion_mnist")
+#: the named datasets and their task: scikit-learn's bundled sets, then Keras' loaders
+DATASET_TASKS: dict[str, str] = {
+    "digits": "classification",
+    "breast_cancer": "classification",
+    "wine": "classification",
+    "iris": "classification",
+    "diabetes": "regression",
+    "mnist": "classification",
+    "fashion_mnist": "classification",
+}
+
+DATASETS: tuple[str, ...] = tuple(DATASET_TASKS)
 """Names of the datasets that need no file."""
 
 MAX_SEED = 2**31 - 1
 """Largest seed accepted: derived seeds (seed + trial number) stay inside NumPy's range."""
 
-_BUNDLED = ("digits", "breast_cancer", "wine", "iris")
+BUNDLED: tuple[str, ...] = ("digits", "breast_cancer", "wine", "iris", "diabetes")
+"""The datasets scikit-learn ships (no network)."""
+
 _FILE_SUFFIXES = (".npz", ".csv")
-_CHOICES = (
-    "Use one of digits, breast_cancer, wine, iris, mnist, fashion_mnist, "
-    "or a path to a .npz or .csv file."
-)
+_CHOICES = f"Use one of {', '.join(DATASETS)}, or a path to a .npz or .csv file."
 
 
 @dataclasses.dataclass(frozen=True)
 class Dataset:
-    """A classification dataset already split into training and validation parts.
+    """A dataset already split into training and validation parts.
 
-    ``x_*`` are float32 arrays of shape ``(n, *input_shape)``; ``y_*`` are int32 class indices
-    in ``0..n_classes-1``.
+    ``x_*`` are float32 arrays of shape ``(n, *input_shape)``. Classification: ``y_*`` are
+    int32 class indices in ``0..n_classes-1``. Regression (``n_classes`` 0): ``y_*`` are the
+    float32 target standardised with the training split, ``y' = (y - target_mean) /
+    target_std``. ``task_reason`` says how the task was decided.
     """
 
     name: str
@@ -66,11 +85,29 @@ class Dataset:
     x_val: np.ndarray
     y_val: np.ndarray
     n_classes: int
+    task: str = "classification"
+    target_mean: float | None = None
+    target_std: float | None = None
+    task_reason: str = ""
 
     @property
     def input_shape(self) -> tuple[int, ...]:
         """Shape of one example (``x_train.shape[1:]``), what a model's ``Input`` takes."""
         return tuple(int(d) for d in self.x_train.shape[1:])
+
+    @property
+    def n_outputs(self) -> int:
+        """Output units a model needs: the number of classes, or 1 for regression."""
+        return 1 if self.task == "regression" else self.n_classes
+
+    def describe_task(self) -> str:
+        """One line: the task, why, and what was done to the target."""
+        if self.task == "regression":
+            return (
+                f"regression ({self.task_reason}); target standardised: mean "
+                f"{self.target_mean:.6g}, std {self.target_std:.6g}"
+            )
+        return f"classification, {self.n_classes} classes ({self.task_reason})"
 
     def fingerprint(self) -> str:
         """A short stable hash of the shapes, the class count and the content of all arrays.
@@ -79,7 +116,7 @@ class Dataset:
         fingerprint; it tags studies so results from different data are not mixed up.
         """
         digest = hashlib.blake2b(digest_size=8)
-        digest.update(f"n_classes={self.n_classes};".encode())
+        digest.update(f"n_classes={self.n_classes};task={self.task};".encode())
         for key in ("x_train", "y_train", "x_val", "y_val"):
             array = np.ascontiguousarray(getattr(self, key))
             digest.update(f"{key}:{array.dtype.str}:{array.shape};".encode())
@@ -88,7 +125,7 @@ class Dataset:
 
     def __repr__(self) -> str:
         return (
-            f"Dataset(name={self.name!r}, input_shape={self.input_shape}, "
+            f"Dataset(name={self.name!r}, task={self.task!r}, input_shape={self.input_shape}, "
             f"n_classes={self.n_classes}, n_train={len(self.y_train)}, n_val={len(self.y_val)})"
         )
 
@@ -202,7 +239,13 @@ def _subsample(
 
 
 def _split(
-    x: np.ndarray, y: np.ndarray, val_fraction: float, seed: int, source: str
+    x: np.ndarray,
+    y: np.ndarray,
+    val_fraction: float,
+    seed: int,
+    source: str,
+    *,
+    classes: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Seeded train/validation split, stratified when every class can appear on both sides."""
     from sklearn.model_selection import train_test_split
@@ -214,13 +257,12 @@ def _split(
             f"Dataset {source} has {n} examples, too few to split with "
             f"val_fraction={val_fraction}. Use more data or a different val_fraction."
         )
-    counts = np.bincount(y)
-    n_classes = int(np.count_nonzero(counts))
-    stratify = (
-        y
-        if counts[counts > 0].min() >= 2 and n_val >= n_classes and n - n_val >= n_classes
-        else None
-    )
+    stratify = None
+    if classes:
+        counts = np.bincount(y)
+        n_classes = int(np.count_nonzero(counts))
+        if counts[counts > 0].min() >= 2 and n_val >= n_classes and n - n_val >= n_classes:
+            stratify = y
     try:
         parts = train_test_split(
             x, y, test_size=n_val, random_state=seed, shuffle=True, stratify=stratify
@@ -249,7 +291,9 @@ def _make(
     x_val: np.ndarray,
     y_val: np.ndarray,
     n_classes: int,
+    reason: str = "",
 ) -> Dataset:
+    """A classification :class:`Dataset` (int32 class indices)."""
     return Dataset(
         name=name,
         x_train=np.ascontiguousarray(x_train, dtype=np.float32),
@@ -257,7 +301,94 @@ def _make(
         x_val=np.ascontiguousarray(x_val, dtype=np.float32),
         y_val=np.ascontiguousarray(y_val, dtype=np.int32),
         n_classes=int(n_classes),
+        task="classification",
+        task_reason=reason,
     )
+
+
+def _make_regression(
+    name: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    reason: str,
+) -> Dataset:
+    """A regression :class:`Dataset`: the target standardised with the training split.
+
+    ``y' = (y - mean) / std`` with the training split's mean and standard deviation (std 0 ->
+    1); both are kept on the dataset so predictions can be mapped back.
+    """
+    mean = float(np.mean(y_train, dtype=np.float64))
+    std = float(np.std(y_train, dtype=np.float64)) or 1.0
+    return Dataset(
+        name=name,
+        x_train=np.ascontiguousarray(x_train, dtype=np.float32),
+        y_train=np.ascontiguousarray((y_train - mean) / std, dtype=np.float32),
+        x_val=np.ascontiguousarray(x_val, dtype=np.float32),
+        y_val=np.ascontiguousarray((y_val - mean) / std, dtype=np.float32),
+        n_classes=0,
+        task="regression",
+        target_mean=mean,
+        target_std=std,
+        task_reason=reason,
+    )
+
+
+def _regression_target(source: str, y: np.ndarray) -> np.ndarray:
+    """A numeric 1-D target as float64; :class:`UsageError` for text or missing values."""
+    values = np.asarray(y)
+    if values.dtype.kind not in "biuf":
+        raise UsageError(
+            f"Dataset {source}: the target holds {values.dtype} values, but regression needs "
+            "numbers. Use a numeric target column, or pass --task classification for labels."
+        )
+    values = values.astype(np.float64).ravel()
+    if not np.isfinite(values).all():
+        raise UsageError(
+            f"Dataset {source}: the target has missing or infinite values. Give every example "
+            "a finite target value."
+        )
+    return values
+
+
+def _decide(source: str, y: np.ndarray, task: str) -> tuple[str, str]:
+    """``(task, reason)``: the task asked for, or the one :func:`detect_task` finds."""
+    if task != "auto":
+        return task, "--task " + task
+    decided, why = detect_task(y)
+    return decided, why
+
+
+def _finish(
+    name: str,
+    source: str,
+    task: str,
+    reason: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    val_fraction: float,
+    seed: int,
+    subsample: int | None,
+    *,
+    standardise: bool,
+) -> Dataset:
+    """Encode or check the target, subsample, split and standardise one source's arrays."""
+    if task == "regression":
+        target = _regression_target(source, y)
+        x, target = _subsample(x, target, subsample, seed)
+        x_train, y_train, x_val, y_val = _split(
+            x, target, val_fraction, seed, source, classes=False
+        )
+        if standardise:
+            x_train, x_val = _standardise(x_train, x_val)
+        return _make_regression(name, x_train, y_train, x_val, y_val, reason)
+    (labels,), n_classes = _encode_labels(source, y)
+    x, labels = _subsample(x, labels, subsample, seed)
+    x_train, y_train, x_val, y_val = _split(x, labels, val_fraction, seed, source)
+    if standardise:
+        x_train, x_val = _standardise(x_train, x_val)
+    return _make(name, x_train, y_train, x_val, y_val, n_classes, reason)
 
 
 def _encode_labels(source: str, *labels: np.ndarray) -> tuple[list[np.ndarray], int]:
@@ -292,6 +423,12 @@ def _load_bundled(name: str, val_fraction: float, seed: int, subsample: int | No
     loader = getattr(skdatasets, f"load_{name}")
     bunch = loader()
     x = np.asarray(bunch.data, dtype=np.float32)
+    reason = f"'{name}' is a {DATASET_TASKS[name]} dataset"
+    if DATASET_TASKS[name] == "regression":
+        return _finish(
+            name, f"'{name}'", "regression", reason, x, np.asarray(bunch.target),
+            val_fraction, seed, subsample, standardise=True,
+        )  # fmt: skip
     y = np.asarray(bunch.target, dtype=np.int32)
     n_classes = len(bunch.target_names)
     if name == "digits":
@@ -300,7 +437,7 @@ def _load_bundled(name: str, val_fraction: float, seed: int, subsample: int | No
     x_train, y_train, x_val, y_val = _split(x, y, val_fraction, seed, f"'{name}'")
     if name != "digits":
         x_train, x_val = _standardise(x_train, x_val)
-    return _make(name, x_train, y_train, x_val, y_val, n_classes)
+    return _make(name, x_train, y_train, x_val, y_val, n_classes, reason)
 
 
 @contextmanager
@@ -347,7 +484,10 @@ def _load_keras(name: str, val_fraction: float, seed: int, subsample: int | None
     x, y = _subsample(x, y, subsample, seed)
     x = (x.astype(np.float32) / 255.0)[..., np.newaxis]
     x_train, y_train, x_val, y_val = _split(x, y, val_fraction, seed, f"'{name}'")
-    return _make(name, x_train, y_train, x_val, y_val, 10)
+    n_classes = int(max(y.max(initial=0), y_val.max(initial=0))) + 1
+    return _make(
+        name, x_train, y_train, x_val, y_val, n_classes, f"'{name}' is a classification dataset"
+    )
 
 
 def _one_line(exc: BaseException, limit: int = 300) -> str:
@@ -376,7 +516,15 @@ def _npz_features(source: str, key: str, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _npz_labels(source: str, key: str, y: np.ndarray, n: int) -> np.ndarray:
+def _npz_labels(
+    source: str, key: str, y: np.ndarray, n: int, task: str = "classification"
+) -> np.ndarray:
+    if y.ndim == 2 and y.shape[1] > 1 and task == "regression":
+        raise UsageError(
+            f"Dataset {source}: '{key}' has {y.shape[1]} columns, but regression takes one "
+            "target value per example. Store y with shape (n,), or pass --task classification "
+            "for one-hot labels."
+        )
     if y.ndim == 2 and y.shape[1] > 1:  # one-hot rows
         y = y.argmax(axis=1)
     elif y.ndim == 2 and y.shape[1] == 1:
@@ -394,8 +542,16 @@ def _npz_labels(source: str, key: str, y: np.ndarray, n: int) -> np.ndarray:
     return y
 
 
+def _npz_task(source: str, task: str, *targets: np.ndarray) -> tuple[str, str]:
+    """The task of an ``.npz`` file's targets: one-hot rows are classes."""
+    if task == "auto" and any(t.ndim == 2 and t.shape[1] > 1 for t in targets):
+        return "classification", "the labels are one-hot rows"
+    flat = np.concatenate([np.asarray(t).ravel() for t in targets])
+    return _decide(source, flat, task)
+
+
 def _load_npz(
-    path: pathlib.Path, val_fraction: float, seed: int, subsample: int | None
+    path: pathlib.Path, val_fraction: float, seed: int, subsample: int | None, task: str
 ) -> Dataset:
     source = f"file '{path}'"
     how = (
@@ -428,17 +584,25 @@ def _load_npz(
                 f"Dataset {source}: x_train examples have shape {x_train.shape[1:]} but x_val "
                 f"examples have shape {x_val.shape[1:]}. Store both with the same shape."
             )
-        y_train = _npz_labels(source, "y_train", arrays["y_train"], len(x_train))
-        y_val = _npz_labels(source, "y_val", arrays["y_val"], len(x_val))
+        task, reason = _npz_task(source, task, arrays["y_train"], arrays["y_val"])
+        y_train = _npz_labels(source, "y_train", arrays["y_train"], len(x_train), task)
+        y_val = _npz_labels(source, "y_val", arrays["y_val"], len(x_val), task)
+        if task == "regression":
+            y_train = _regression_target(source, y_train)
+            y_val = _regression_target(source, y_val)
+            x_train, y_train = _subsample(x_train, y_train, subsample, seed)
+            return _make_regression(str(path), x_train, y_train, x_val, y_val, reason)
         (y_train, y_val), n_classes = _encode_labels(source, y_train, y_val)
         x_train, y_train = _subsample(x_train, y_train, subsample, seed)
-        return _make(str(path), x_train, y_train, x_val, y_val, n_classes)
+        return _make(str(path), x_train, y_train, x_val, y_val, n_classes, reason)
     if {"x", "y"} <= keys:
         x = _npz_features(source, "x", arrays["x"])
-        (y,), n_classes = _encode_labels(source, _npz_labels(source, "y", arrays["y"], len(x)))
-        x, y = _subsample(x, y, subsample, seed)
-        x_train, y_train, x_val, y_val = _split(x, y, val_fraction, seed, source)
-        return _make(str(path), x_train, y_train, x_val, y_val, n_classes)
+        task, reason = _npz_task(source, task, arrays["y"])
+        y = _npz_labels(source, "y", arrays["y"], len(x), task)
+        return _finish(
+            str(path), source, task, reason, x, y, val_fraction, seed, subsample,
+            standardise=False,
+        )  # fmt: skip
     found = ", ".join(sorted(keys)) or "none"
     raise UsageError(
         f"Dataset {source} has the keys {found}, but lrsearch needs either 'x' and 'y' (split "
@@ -448,7 +612,7 @@ def _load_npz(
 
 
 def _load_csv(
-    path: pathlib.Path, val_fraction: float, seed: int, subsample: int | None
+    path: pathlib.Path, val_fraction: float, seed: int, subsample: int | None, task: str
 ) -> Dataset:
     import pandas as pd
 
@@ -503,15 +667,45 @@ def _load_csv(
     y_raw = labels.to_numpy()
     if y_raw.dtype == object:
         y_raw = y_raw.astype(str)
-    (y,), n_classes = _encode_labels(source, y_raw)
-    x, y = _subsample(x, y, subsample, seed)
-    x_train, y_train, x_val, y_val = _split(x, y, val_fraction, seed, source)
-    x_train, x_val = _standardise(x_train, x_val)
-    return _make(str(path), x_train, y_train, x_val, y_val, n_classes)
+    task, reason = _decide(source, y_raw, task)
+    return _finish(
+        str(path), source, task, reason, x, y_raw, val_fraction, seed, subsample,
+        standardise=True,
+    )  # fmt: skip
+
+
+def check_task_for(name: Any, task: Any) -> str:
+    """Validate ``task`` (``auto``, ``classification``, ``regression``) against a dataset name.
+
+    A named dataset has a known task; asking for the other one is a :class:`UsageError`.
+    Files take either task. Returns the task name (``auto`` stays ``auto`` for files).
+    """
+    try:
+        task = check_task(task)
+    except ValueError:
+        raise UsageError(
+            f"Unknown task {task!r}. Use --task auto (decide from the target), classification "
+            "or regression."
+        ) from None
+    source = _resolve(name)
+    if isinstance(source, str):
+        known = DATASET_TASKS[source]
+        if task not in ("auto", known):
+            raise UsageError(
+                f"Dataset '{source}' is a {known} dataset; it cannot be trained as {task}. Drop "
+                f"--task (or pass --task {known}), or use a .csv/.npz file of your own."
+            )
+        return known if task == "auto" else task
+    return task
 
 
 def load_dataset(
-    name: str, *, val_fraction: float = 0.2, seed: int = 0, subsample: int | None = None
+    name: str,
+    *,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    subsample: int | None = None,
+    task: str = "auto",
 ) -> Dataset:
     """Load a dataset by name (see :data:`DATASETS`) or from a ``.npz``/``.csv`` path.
 
@@ -521,17 +715,22 @@ def load_dataset(
     stratified by class where every class has at least two examples. A fixed ``.npz`` split
     ignores ``val_fraction``.
 
+    ``task``: ``auto`` (named datasets have their own; files are decided from the target by
+    :func:`lrsearch.tasks.detect_task`), ``classification`` or ``regression``. A regression
+    target is standardised with the training split (``Dataset.target_mean`` / ``target_std``).
+
     Raises :class:`~lrsearch.errors.UsageError` on an unknown name, a missing or unreadable
-    file, bad contents, or bad arguments.
+    file, bad contents, a task the dataset cannot have, or bad arguments.
     """
     val_fraction = _check_val_fraction(val_fraction)
     seed = _check_seed(seed)
     subsample = _check_subsample(subsample)
+    task = check_task_for(name, task)
     source = _resolve(name)
     if isinstance(source, pathlib.Path):
         if source.suffix.lower() == ".npz":
-            return _load_npz(source, val_fraction, seed, subsample)
-        return _load_csv(source, val_fraction, seed, subsample)
-    if source in _BUNDLED:
+            return _load_npz(source, val_fraction, seed, subsample, task)
+        return _load_csv(source, val_fraction, seed, subsample, task)
+    if source in BUNDLED:
         return _load_bundled(source, val_fraction, seed, subsample)
     return _load_keras(source, val_fraction, seed, subsample)

@@ -8,7 +8,8 @@ Recorded on every trial (finished, pruned or diverged):
 
 * user attribute ``family``; ``spec`` (:meth:`ScheduleSpec.to_dict`); ``history``, a dict of
   per-epoch lists ``loss``, ``val_loss``, ``learning_rate`` and ``accuracy`` /
-  ``val_accuracy`` where measured (non-finite values stored as ``None``);
+  ``val_accuracy`` (classification) or ``mae`` / ``val_mae`` (regression) where measured
+  (non-finite values stored as ``None``);
 * ``val_loss`` of every epoch as Optuna intermediate values (the pruner's input);
 * on divergence (NaN or inf loss): state PRUNED with ``pruned_reason`` and ``diverged_lr``.
 """
@@ -25,9 +26,10 @@ import optuna
 from lrsearch.dashboard import write_trial_note
 from lrsearch.space import ScheduleSpec
 from lrsearch.space import SearchSpace
+from lrsearch.tasks import HISTORY_METRICS
 from lrsearch.training import Trainer
 
-HISTORY_KEYS = ("loss", "val_loss", "learning_rate", "accuracy", "val_accuracy")
+HISTORY_KEYS = ("loss", "val_loss", "learning_rate", *HISTORY_METRICS)
 
 
 def _finite_or_none(x: Any) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -50,10 +51,50 @@ def load_best(storage: str, study_name: str) -> ScheduleSpec:
     return spec_of(best_trial(load_study(storage, study_name)))
 
 
+DATA_ATTR = "lrsearch_data"
+"""Study user attribute: the task and what was done to the data (target mean and std)."""
+
+
+def data_info(data: Any) -> dict[str, Any]:
+    """What :data:`DATA_ATTR` stores for a :class:`~lrsearch.data.Dataset`."""
+    return {
+        "task": data.task,
+        "n_classes": data.n_classes,
+        "target_mean": data.target_mean,
+        "target_std": data.target_std,
+        "input_shape": list(data.input_shape),
+    }
+
+
+def data_advice(info: dict[str, Any]) -> str:
+    """What to do to the data before pasting the winner (one paragraph)."""
+    from lrsearch.tasks import DATA_TREATMENT
+
+    task = info.get("task") or "classification"
+    text = f"lrsearch trained this study as {task}: {DATA_TREATMENT[task]}."
+    mean, std = info.get("target_mean"), info.get("target_std")
+    if task == "regression" and isinstance(mean, (int, float)) and isinstance(std, (int, float)):
+        text += (
+            f" Do the same before training with this schedule: y_scaled = (y - {mean:.6g}) / "
+            f"{std:.6g}, and map predictions back with y = y_scaled * {std:.6g} + {mean:.6g}; "
+            "the learning rates found assume a target of that scale."
+        )
+    return text
+
+
 def best_summary(study: optuna.Study) -> dict[str, Any]:
-    """JSON-ready: ``family``, ``params``, ``value``, ``trial``, ``optimizer``, ``momentum``..."""
+    """JSON-ready: ``family``, ``params``, ``value``, ``trial``, ``optimizer``, ``momentum``,
+    ``epochs``, ``task``, ``data`` (what to do to the data first) and ``spec``."""
     trial = best_trial(study)
     spec = spec_of(trial)
+    info = dict(study.user_attrs.get(DATA_ATTR) or {})
+    config = study.user_attrs.get("lrsearch_config")
+    if "task" not in info:
+        info["task"] = (config or {}).get("task") or "classification"
+    history = trial.user_attrs.get("history") or {}
+    metric = "mae" if "val_mae" in history else "accuracy"
+    values = [v for v in history.get(f"val_{metric}", []) if isinstance(v, (int, float))]
+    best_metric = (min(values) if metric == "mae" else max(values)) if values else None
     return {
         "family": spec.family,
         "params": dict(spec.params),
@@ -63,6 +104,9 @@ def best_summary(study: optuna.Study) -> dict[str, Any]:
         "momentum": spec.momentum,
         "epochs": trial.user_attrs.get("epochs"),
         "study_name": study.study_name,
+        "task": info["task"],
+        f"best_val_{metric}": best_metric,
+        "data": data_advice(info),
         "spec": spec.to_dict(),
     }
 
@@ -71,10 +115,14 @@ def snippet(summary: dict[str, Any]) -> str:
     """Python to paste into your own training code."""
     spec = json.dumps(summary["spec"])
     epochs = summary.get("epochs") or 20
+    if summary.get("task") == "regression":
+        compile_args = 'loss="mean_squared_error", metrics=["mae"]'
+    else:
+        compile_args = 'loss=..., metrics=["accuracy"]'
     return (
         "from lrsearch import ScheduleSpec\n\n"
         f"spec = ScheduleSpec.from_dict({spec})\n"
-        'model.compile(optimizer=spec.build_optimizer(), loss=..., metrics=["accuracy"])\n'
+        f"model.compile(optimizer=spec.build_optimizer(), {compile_args})\n"
         f"model.fit(x, y, epochs={epochs}, validation_data=(x_val, y_val), "
         "callbacks=spec.callbacks())"
     )
@@ -90,6 +138,12 @@ def format_table(summary: dict[str, Any]) -> str:
         ("study", summary["study_name"]),
         ("best trial", f"#{summary['trial']}"),
         ("val_loss", fmt(summary["value"])),
+    ]
+    for key in ("best_val_accuracy", "best_val_mae"):
+        if summary.get(key) is not None:
+            rows.append((key.removeprefix("best_"), fmt(summary[key])))
+    rows += [
+        ("task", summary.get("task", "classification")),
         ("family", summary["family"]),
         ("optimizer", summary["optimizer"]),
     ]
@@ -98,7 +152,9 @@ def format_table(summary: dict[str, Any]) -> str:
     rows += [(k, fmt(v)) for k, v in summary["params"].items()]
     width = max(len(k) for k, _ in rows)
     lines = [f"{k:<{width}}  {v}" for k, v in rows]
-    return "\n".join(lines) + "\n\nPaste into your own training code:\n\n" + snippet(summary)
+    advice = textwrap.fill(summary.get("data") or "", width=96)
+    head = "\n".join(lines) + (f"\n\n{advice}" if advice else "")
+    return head + "\n\nPaste into your own training code:\n\n" + snippet(summary)
 
 
 def _jsonable(x: Any) -> Any:
@@ -114,6 +170,21 @@ def _jsonable(x: Any) -> Any:
 def trials_table(study: optuna.Study) -> pd.DataFrame:
     """Optuna's trials DataFrame (params, user attributes, states, durations)."""
     return study.trials_dataframe(multi_index=False)
+
+
+def trials_csv(study: optuna.Study) -> str:
+    """The trials table as CSV; nested cells (``history``, ``spec``, lists) as JSON text.
+
+    Every cell holding a dict or a list is written with :func:`json.dumps` (NaN and infinity
+    as ``null``), so ``json.loads`` reads it back; other cells are as pandas writes them.
+    """
+    df = trials_table(study).copy()
+    for column in df.columns:
+        if df[column].map(lambda v: isinstance(v, (dict, list, tuple))).any():
+            df[column] = df[column].map(
+                lambda v: json.dumps(_jsonable(v)) if isinstance(v, (dict, list, tuple)) else v
+            )
+    return str(df.to_csv(index=False))
 
 
 def trials_records(study: optuna.Study) -> list[dict[str, Any]]:

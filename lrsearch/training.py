@@ -26,7 +26,7 @@ import keras
 import numpy as np
 
 from lrsearch.data import Dataset
-from lrsearch.models import build_model
+from lrsearch.models import build_for
 from lrsearch.models import loss_and_metrics
 from lrsearch.space import ScheduleSpec
 
@@ -70,7 +70,7 @@ class Trainer:
     def build(self, seed: int) -> keras.Model:
         """A fresh uncompiled model, initialised from ``seed``."""
         keras.utils.set_random_seed(seed)
-        return build_model(self.model, self.data.input_shape, self.data.n_classes)
+        return build_for(self.model, self.data)
 
     def _train_data(self, seed: int) -> Any:
         import tensorflow as tf
@@ -94,7 +94,7 @@ class Trainer:
         return spec.build_optimizer()
 
     def _compile(self, model: keras.Model, spec: ScheduleSpec) -> keras.Model:
-        loss, metrics = loss_and_metrics(model)
+        loss, metrics = loss_and_metrics(model, self.data.task)
         model.compile(
             optimizer=self._optimizer(spec),
             loss=loss,

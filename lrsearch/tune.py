@@ -31,6 +31,7 @@ from lrsearch.errors import UsageError
 from lrsearch.storage import default_storage
 from lrsearch.storage import default_study_name
 from lrsearch.storage import normalize_url
+from lrsearch.storage import shown_url
 
 PRUNERS = ("median", "hyperband", "none")
 CONFIG_ATTR = "lrsearch_config"
@@ -44,6 +45,7 @@ class TuneOptions:
     epochs: int = 20
     dataset: str = "digits"
     model: str = "mlp"
+    task: str = "auto"
     families: tuple[str, ...] | None = None
     optimizers: tuple[str, ...] = ("sgd",)
     initial_lr: tuple[float, float] | str = (1e-4, 1.0)
@@ -61,10 +63,14 @@ class TuneOptions:
     config_source: dict[str, Any] | None = None
 
     def identity(self) -> dict[str, Any]:
-        """What defines the study's experiment (stored in the study, compared on resume)."""
+        """What defines the study's experiment (stored in the study, compared on resume).
+
+        ``task`` is the decided one (see :func:`resolve_task`), never ``auto``.
+        """
         return {
             "dataset": self.dataset,
             "model": self.model,
+            "task": self.task,
             "epochs": self.epochs,
             "batch_size": self.batch_size,
             "val_fraction": self.val_fraction,
@@ -149,6 +155,9 @@ def check_options(o: TuneOptions) -> Any:
     from lrsearch.models import check_model
 
     check_dataset(o.dataset)
+    from lrsearch.data import check_task_for
+
+    check_task_for(o.dataset, o.task)
     if not (isinstance(o.model, str) and ".py:" in o.model.lower()):
         check_model(o.model)
     return space
@@ -170,23 +179,12 @@ def prepare(o: TuneOptions) -> Prepared:
 
     import_tensorflow_quietly()
     from lrsearch.data import load_dataset
-    from lrsearch.models import build_model
+    from lrsearch.models import check_fits
 
-    data = load_dataset(o.dataset, val_fraction=o.val_fraction, seed=o.seed, subsample=o.subsample)
-    import keras
-
-    keras.utils.set_random_seed(o.seed)
-    model = build_model(o.model, data.input_shape, data.n_classes)
-    try:
-        model(data.x_train[:2])
-    except Exception as exc:
-        raise UsageError(
-            f"The model {o.model!r} cannot process the {o.dataset!r} data of shape "
-            f"{data.input_shape}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}. Make "
-            "the model's input match the data."
-        ) from None
-    del model
-    keras.backend.clear_session()
+    data = load_dataset(
+        o.dataset, val_fraction=o.val_fraction, seed=o.seed, subsample=o.subsample, task=o.task
+    )
+    check_fits(o.model, data, o.seed)
     return Prepared(o, space, data)
 
 
@@ -217,6 +215,69 @@ def make_sampler(seed: int, offset: int) -> Any:
         )
 
 
+def resolve_task(o: TuneOptions) -> TuneOptions:
+    """``o`` with ``task`` decided (never ``auto``); says what ``auto`` decided on stderr.
+
+    Named datasets have their own task; a file's target is read (no TensorFlow) and
+    :func:`lrsearch.tasks.detect_task` decides. The decision is one line with the flag that
+    overrides it.
+    """
+    from lrsearch.data import check_task_for
+    from lrsearch.data import load_dataset
+
+    task = check_task_for(o.dataset, o.task)
+    if task != "auto":
+        if o.task == "auto":
+            print(
+                f"lrsearch tune: task: {task} ({o.dataset!r} is a {task} dataset).",
+                file=sys.stderr,
+            )
+        return dataclasses.replace(o, task=task)
+    data = load_dataset(o.dataset, val_fraction=o.val_fraction, seed=o.seed, subsample=o.subsample)
+    other = "regression" if data.task == "classification" else "classification"
+    print(
+        f"lrsearch tune: task: {data.task} ({data.task_reason}); pass --task {other} to "
+        "override.",
+        file=sys.stderr,
+    )
+    return dataclasses.replace(o, task=data.task)
+
+
+def check_continuation(o: TuneOptions, space: Any) -> TuneOptions:
+    """Refuse to continue a study with another experiment or another categorical space.
+
+    Raises :class:`UsageError` (before anything is written) naming every setting of
+    :meth:`TuneOptions.identity` that differs from the one stored in the study (stored vs
+    given), and every categorical parameter (``family``, ``optimizer``, ``mode``) whose choices
+    differ from those the study's trials were drawn from (Optuna cannot change those within a
+    study: every new trial would fail). The same families or optimizers in another order are
+    not a difference: the returned options list them in the study's order.
+    """
+    from lrsearch.study_identity import identity_differences
+    from lrsearch.study_identity import same_choices_in_study_order
+    from lrsearch.study_identity import space_differences
+
+    study = _existing_study(o)
+    if study is None:
+        return o
+    reordered: dict[str, Any] = dict(same_choices_in_study_order(study, space))
+    if reordered:
+        o = dataclasses.replace(o, **reordered)
+        space = check_options(o)
+    stored = study.user_attrs.get(CONFIG_ATTR)
+    differences = identity_differences(stored, o.identity())
+    differences += space_differences(study, space)
+    if differences:
+        raise UsageError(
+            f"Study {o.study_name!r} in {shown_url(o.storage)} was run with other settings: "
+            + "; ".join(differences)
+            + ". A study keeps one experiment, so its trials stay comparable. Pass the stored "
+            "settings to continue it, or start a new study with another --study-name (e.g. "
+            f"--study-name {o.study_name}-2)."
+        )
+    return o
+
+
 def _create_study(o: TuneOptions) -> Any:
     import optuna
 
@@ -235,16 +296,6 @@ def _create_study(o: TuneOptions) -> Any:
         study.set_user_attr(CONFIG_ATTR, o.identity())
         if o.config_source is not None:
             study.set_user_attr("config_file", o.config_source)
-    else:
-        changed = {k: (stored.get(k), v) for k, v in o.identity().items() if stored.get(k) != v}
-        if changed:
-            what = ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in changed.items())
-            print(
-                f"lrsearch tune: warning: study {o.study_name!r} was created with other settings "
-                f"({what}); its trials will not be comparable. Use another --study-name for a "
-                "new experiment.",
-                file=sys.stderr,
-            )
     return study
 
 
@@ -351,6 +402,11 @@ def _run_trials(
         sampler=make_sampler(o.seed, existing + 7919 * worker),
         pruner=make_pruner(o.pruner, o.epochs),
     )
+    from lrsearch.study import DATA_ATTR
+    from lrsearch.study import data_info
+
+    if DATA_ATTR not in study.user_attrs:  # the task and the target's scale, for `best`
+        study.set_user_attr(DATA_ATTR, data_info(prepared.data))
     trainer = Trainer(prepared.data, o.model, batch_size=o.batch_size)
     objective = Objective(
         prepared.space,
@@ -477,7 +533,9 @@ def tune(options: TuneOptions) -> TuneResult:
     ctx = multiprocessing.get_context("spawn")
     claimed, done = ctx.Value("i", 0), ctx.Value("i", 0)
     with _interrupt_once():
-        check_options(options)
+        space = check_options(options)
+        options = resolve_task(options)
+        options = check_continuation(options, space)
         prepared, auto, refreshed = None, None, False
         if options.workers == 1 or options.initial_lr == "auto":
             prepared = prepare(options)

@@ -39,7 +39,9 @@ def _assert_well_formed(ds: Dataset) -> None:
 
 
 def test_names() -> None:
-    assert DATASETS == ("digits", "breast_cancer", "wine", "iris", "mnist", "fashion_mnist")
+    assert DATASETS == (
+        "digits", "breast_cancer", "wine", "iris", "diabetes", "mnist", "fashion_mnist"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))

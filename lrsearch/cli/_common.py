@@ -76,6 +76,40 @@ def study_name_of(args: argparse.Namespace) -> str:
     return str(args.study_name or _from_config(args, "study_name") or default_study_name())
 
 
+def dataset_help() -> str:
+    """``--dataset``'s help, from the dataset registry."""
+    from lrsearch.data import BUNDLED
+    from lrsearch.data import DATASET_TASKS
+
+    bundled = ", ".join(
+        f"{n} ({DATASET_TASKS[n]})" if DATASET_TASKS[n] != "classification" else n
+        for n in BUNDLED
+    )
+    online = ", ".join(n for n in DATASET_TASKS if n not in BUNDLED)
+    return (
+        f"{bundled} (bundled with scikit-learn); {online} (Keras, needs the network once); or "
+        "a .npz (x, y or x_train, y_train, x_val, y_val) or .csv (header row, last column the "
+        "label or target) file"
+    )
+
+
+def add_task_argument(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    """``--task auto|classification|regression`` and what is done to the data."""
+    from lrsearch.tasks import DATA_TREATMENT
+    from lrsearch.tasks import TASK_CHOICES
+
+    parser.add_argument(
+        "--task",
+        default=default,
+        choices=TASK_CHOICES,
+        help="auto (default: named datasets have their own; for files, string labels or at "
+        "most 100 whole-number values with >= 5 examples each are classes, anything else is "
+        "regression), classification or regression. Classification: "
+        f"{DATA_TREATMENT['classification']}. Regression: {DATA_TREATMENT['regression']}; "
+        "trained on mean squared error, mae recorded",
+    )
+
+
 def parse_names(text: str | None, option: str) -> tuple[str, ...] | None:
     """``"a, b"`` -> ``("a", "b")``; ``None`` stays ``None``; empty is an error."""
     if text is None:

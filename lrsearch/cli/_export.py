@@ -17,7 +17,8 @@ DESCRIPTION = (
     + """
 
 One row per trial: number, value (best val_loss), state, timings, params_* and user_attrs_*
-(family, spec, history, pruned_reason...). Written to stdout, or to --out FILE.
+(family, spec, history, pruned_reason...). Written to stdout, or to --out FILE. In CSV,
+nested cells (history, spec) are JSON text: json.loads reads them back.
 """
 )
 
@@ -33,12 +34,12 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from lrsearch.storage import load_study
+    from lrsearch.study import trials_csv
     from lrsearch.study import trials_records
-    from lrsearch.study import trials_table
 
     study = load_study(storage_of(args), study_name_of(args))
     if args.format == "csv":
-        text = trials_table(study).to_csv(index=False)
+        text = trials_csv(study)
     else:
         text = json.dumps(trials_records(study), indent=2) + "\n"
     if args.out is None:

@@ -6,6 +6,8 @@ import argparse
 
 from lrsearch.cli._common import add_config_argument
 from lrsearch.cli._common import add_study_arguments
+from lrsearch.cli._common import add_task_argument
+from lrsearch.cli._common import dataset_help
 from lrsearch.cli._common import parse_lr_range
 from lrsearch.cli._common import parse_names
 
@@ -24,6 +26,7 @@ examples:
   lrsearch tune --trials 30 --epochs 20
   lrsearch tune --families step,cosine,one_cycle --optimizers sgd,adam --workers 2
   lrsearch tune --dataset data.csv --model my_model.py:build --initial-lr 0.001,0.5
+  lrsearch tune --dataset diabetes --study-name diabetes      # regression (MSE, MAE)
   lrsearch tune --config studies/neptune_fashion_mnist.toml --trials 5
 """
 
@@ -43,16 +46,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--dataset",
         default=None,
         metavar="NAME|PATH",
-        help="digits (default), breast_cancer, wine, iris (bundled); mnist, fashion_mnist "
-        "(Keras, needs the network once); or a .npz (x, y or x_train, y_train, x_val, y_val) "
-        "or .csv (header row, last column the label) file",
+        help="digits (default); " + dataset_help(),
     )
+    add_task_argument(p)
     p.add_argument(
         "--model",
         default=None,
         metavar="NAME|FILE.py:FUNC",
         help="mlp (512-200, default), cnn (images), or FILE.py:FUNC where "
-        "FUNC(input_shape, n_classes) returns an uncompiled keras.Model",
+        "FUNC(input_shape, n_outputs) returns an uncompiled keras.Model (n_outputs: the "
+        "number of classes, or 1 for regression)",
     )
     p.add_argument(
         "--families",
@@ -136,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
             "epochs": args.epochs,
             "dataset": args.dataset,
             "model": args.model,
+            "task": args.task,
             "families": parse_names(args.families, "--families"),
             "optimizers": parse_names(args.optimizers, "--optimizers"),
             "initial_lr": None if args.initial_lr is None else parse_lr_range(args.initial_lr),

@@ -19,12 +19,13 @@ from typing import Any
 from typing import NamedTuple
 
 from lrsearch.schedules import FAMILIES
+from lrsearch.tasks import HISTORY_METRICS
 
 if TYPE_CHECKING:
     import optuna
 
 #: the per-epoch series a trial records (``history`` user attribute)
-METRICS = ("learning_rate", "loss", "val_loss", "accuracy", "val_accuracy")
+METRICS = ("learning_rate", "loss", "val_loss", *HISTORY_METRICS)
 
 #: minimum finished trials for parameter importances (fANOVA needs some spread to fit)
 MIN_TRIALS_FOR_IMPORTANCE = 3

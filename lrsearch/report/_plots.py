@@ -70,6 +70,8 @@ _METRIC_TEXT = {
     "val_loss": ("validation loss", "Validation loss"),
     "accuracy": ("training accuracy", "Training accuracy"),
     "val_accuracy": ("validation accuracy", "Validation accuracy"),
+    "mae": ("training mean absolute error", "Training MAE"),
+    "val_mae": ("validation mean absolute error", "Validation MAE"),
 }
 
 #: a y-axis spanning more than this ratio (all values positive) gets a log scale

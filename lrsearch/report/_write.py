@@ -18,6 +18,8 @@ from lrsearch.report._info import lrsearch_trials
 from lrsearch.report._info import optimization_history_info
 from lrsearch.report._tables import summary_csv
 from lrsearch.report._tables import summary_markdown
+from lrsearch.tasks import METRIC_LABEL
+from lrsearch.tasks import history_metric
 
 if TYPE_CHECKING:
     import optuna
@@ -105,6 +107,29 @@ def save_axes_png(
     fig.savefig(path, dpi=DPI, format="png")
 
 
+def _budgets(trials: list[optuna.trial.FrozenTrial]) -> str:
+    """What the trials ran: ``epochs 20``, or ``epochs 10 (5 trials), 20 (30 trials)``."""
+    counts: dict[Any, int] = {}
+    for t in trials:
+        budget = t.user_attrs.get("epochs")
+        counts[budget] = counts.get(budget, 0) + 1
+    known = sorted((b, n) for b, n in counts.items() if isinstance(b, int))
+    if not known:
+        return "epochs not recorded"
+    if len(known) == 1:
+        return f"epochs {known[0][0]}"
+    return "epochs " + ", ".join(f"{b} ({n} trials)" for b, n in known)
+
+
+def report_metric(trials: list[optuna.trial.FrozenTrial]) -> str:
+    """``accuracy``, or ``mae`` when the trials recorded a regression metric."""
+    for t in trials:
+        history = t.user_attrs.get("history")
+        if isinstance(history, dict) and history:
+            return history_metric(history)
+    return "accuracy"
+
+
 def _study_heading(study: optuna.Study, trials: list[optuna.trial.FrozenTrial]) -> list[str]:
     states: dict[str, int] = {}
     for t in trials:
@@ -118,8 +143,10 @@ def _study_heading(study: optuna.Study, trials: list[optuna.trial.FrozenTrial]) 
     ]
     config = study.user_attrs.get("lrsearch_config")
     if isinstance(config, dict) and config:
-        setting = ", ".join(f"{k} {v}" for k, v in config.items() if v is not None)
-        lines += ["", f"Setting: {setting}."]
+        setting = ", ".join(
+            f"{k} {v}" for k, v in config.items() if v is not None and k != "epochs"
+        )
+        lines += ["", f"Setting: {setting}; {_budgets(trials)}."]
     try:
         best = study.best_trial
     except ValueError:
@@ -144,7 +171,8 @@ def write_report(
     """Write the report of ``study`` into the folder ``out`` (created if needed).
 
     Files: ``lr_curves.png`` (the learning rate per epoch of each family's best trial, one
-    axis), ``val_loss.png`` and ``val_accuracy.png`` (the same trials' validation curves),
+    axis), ``val_loss.png`` and ``val_accuracy.png`` (``val_mae.png`` for regression: the
+    same trials' validation curves),
     ``optimization_history.png``, ``family_values.png`` (every trial's val_loss by family),
     ``param_importances.png`` (skipped, with a note, when the study has too few finished
     trials), ``summary.md`` and ``summary.csv`` (per family: best value, its parameters, trials
@@ -168,6 +196,7 @@ def write_report(
         )
     out_dir = prepare_out_dir(out)
     wide = (9.0, 5.0)
+    metric = report_metric(trials)
 
     def curves_plot(metric: str) -> tuple[Callable[[Axes], Any], str | None]:
         curves = best_curves(study, metric)
@@ -200,9 +229,9 @@ def write_report(
             lambda: curves_plot("val_loss"),
         ),
         (
-            "val_accuracy.png",
-            "validation accuracy per epoch of each family's best trial",
-            lambda: curves_plot("val_accuracy"),
+            f"val_{metric}.png",
+            f"validation {METRIC_LABEL[metric]} per epoch of each family's best trial",
+            lambda: curves_plot(f"val_{metric}"),
         ),
         ("optimization_history.png", "optimisation history", lambda: history_plot("history")),
         (
