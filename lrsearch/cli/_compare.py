@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from lrsearch.cli._common import add_study_arguments
+from lrsearch.cli._common import add_task_argument
 from lrsearch.cli._common import parse_names
 from lrsearch.cli._common import print_json
 
@@ -14,16 +15,19 @@ DESCRIPTION = """\
 The articles' schedule comparison, done with seeds instead of a single run. Each family is
 trained --seeds times (seeds S, S+1, ...: the same initial weights and batch order for every
 family) for the same number of epochs on the same data split. Printed: the mean, standard
-deviation, min and max of each family's best val_loss and best val_accuracy. Written to --out:
+deviation, min and max of each family's best val_loss and best val_accuracy (lowest val_mae
+for regression). Written to --out:
 
   compare_lr_curves.png     learning rate per epoch of each family
   compare_val_loss.png      validation loss per epoch, mean +- std band over the seeds
   compare_val_accuracy.png  validation accuracy per epoch, mean +- std band
+                            (compare_val_mae.png for regression)
   compare.json              everything, with every run's per-epoch history
   compare.md                the table
 
 What each family trains with: either the parameters of its best trial in a study
-(--storage/--study-name; dataset, model, epochs and batch size default to the study's), or
+(--storage/--study-name; dataset, model, task and batch size default to the study's, and each
+family trains for as many epochs as its trial ran unless --epochs is given), or
 the articles' settings (--families; plain SGD, lr0 0.5, k 0.1, drop 0.8 every 10 epochs,
 decay lr0/epochs, ...). A family may name an optimizer, e.g. constant:adam (the Neptune
 article's Adam run: Keras' default rate 0.001).
@@ -50,7 +54,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="E",
-        help="epochs per run (the study's, or 20)",
+        help="epochs per run, the same for every family (default: each study family's trial "
+        "budget, or 20)",
     )
     p.add_argument(
         "--dataset",
@@ -64,6 +69,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="NAME|FILE.py:FUNC",
         help="model (the study's, or mlp); as for lrsearch tune",
     )
+    add_task_argument(p)
     p.add_argument(
         "--batch-size", type=int, default=None, metavar="B", help="batch size (the study's, or 64)"
     )
@@ -103,11 +109,12 @@ def run(args: argparse.Namespace) -> int:
         r = p.run
         width = len(str(p.total))
         loss = "-" if r.best_val_loss is None else f"{r.best_val_loss:.4f}"
-        acc = "-" if r.best_val_accuracy is None else f"{r.best_val_accuracy:.4f}"
+        best = r.best_val_metric
+        acc = "-" if best is None else f"{best:.4f}"
         note = "  diverged" if r.diverged else ""
         print(
             f"[{p.index:>{width}}/{p.total}] {r.label:<22} seed {r.seed:<3} best val_loss "
-            f"{loss}  best val_accuracy {acc}  ({r.seconds:.1f}s){note}",
+            f"{loss}  best val_{r.metric} {acc}  ({r.seconds:.1f}s){note}",
             file=sys.stderr,
             flush=True,
         )
@@ -135,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         batch_size=args.batch_size,
         subsample=args.subsample,
+        task=args.task,
         seed=args.seed,
         on_run=on_run,
         **kwargs,  # type: ignore[arg-type]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
+from lrsearch.cli._common import add_task_argument
+from lrsearch.cli._common import dataset_help
 from lrsearch.errors import UsageError
 
 HELP = "learning-rate range test: find a good initial learning rate"
@@ -37,15 +40,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--dataset",
         default="digits",
         metavar="NAME|PATH",
-        help="digits (default), breast_cancer, wine, iris (bundled); mnist, fashion_mnist "
-        "(Keras, needs the network once); or a .npz / .csv file",
+        help="digits (default); " + dataset_help(),
     )
+    add_task_argument(p, default="auto")
     p.add_argument(
         "--model",
         default="mlp",
         metavar="NAME|FILE.py:FUNC",
-        help="mlp (default), cnn (images), or FILE.py:FUNC where FUNC(input_shape, n_classes) "
-        "returns an uncompiled keras.Model",
+        help="mlp (default), cnn (images), or FILE.py:FUNC where FUNC(input_shape, n_outputs) "
+        "returns an uncompiled keras.Model (n_outputs: classes, or 1 for regression)",
     )
     p.add_argument(
         "--optimizer",
@@ -188,14 +191,18 @@ def run(args: argparse.Namespace) -> int:
     """Load the data, build and compile the model, run the test, report it."""
     _check_args(args)
     from lrsearch.data import check_dataset
+    from lrsearch.data import check_task_for
     from lrsearch.data import load_dataset
-    from lrsearch.models import build_model
+    from lrsearch.models import build_for
     from lrsearch.models import check_model
     from lrsearch.models import loss_and_metrics
 
     check_dataset(args.dataset)
+    check_task_for(args.dataset, args.task)
     check_model(args.model)
-    dataset = load_dataset(args.dataset, seed=args.seed, subsample=args.subsample)
+    dataset = load_dataset(args.dataset, seed=args.seed, subsample=args.subsample, task=args.task)
+    if args.task == "auto":
+        print(f"lrsearch find-lr: task: {dataset.describe_task()}", file=sys.stderr)
 
     from lrsearch._quiet import import_tensorflow_quietly
 
@@ -205,8 +212,8 @@ def run(args: argparse.Namespace) -> int:
     from lrsearch.rangetest import find_lr
 
     keras.utils.set_random_seed(args.seed)
-    model = build_model(args.model, dataset.input_shape, dataset.n_classes)
-    loss, metrics = loss_and_metrics(model)
+    model = build_for(args.model, dataset)
+    loss, metrics = loss_and_metrics(model, dataset.task)
     _compile(model, args.optimizer, loss, metrics)
 
     n_train = len(dataset.y_train)
