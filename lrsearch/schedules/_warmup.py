@@ -8,6 +8,7 @@ the schedule that follows it, shifted by the ramp's length), so none writes the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 from typing import ClassVar
 
@@ -46,11 +47,14 @@ class LinearWarmup(Schedule):
         check_start_lr(self.start_lr, self.initial_lr)
         check_at_least("warmup_epochs", self.warmup_epochs, 1)
 
-    def formula(self, t: Any, m: MathOps) -> Any:
-        ramped = Constant(
+    @functools.cached_property
+    def _composed(self) -> Constant:
+        return Constant(
             self.initial_lr, warmup_epochs=self.warmup_epochs - 1.0, start_lr=self.start_lr
         )
-        return ramped.formula(t, m)
+
+    def formula(self, t: Any, m: MathOps) -> Any:
+        return self._composed.formula(t, m)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,15 +82,18 @@ class WarmupCosine(Schedule):
         check_positive("decay_epochs", self.decay_epochs)
         check_end_lr(self.end_lr, self.initial_lr)
 
-    def formula(self, t: Any, m: MathOps) -> Any:
-        cosine = Cosine(
+    @functools.cached_property
+    def _composed(self) -> Cosine:
+        return Cosine(
             self.initial_lr,
             self.decay_epochs,
             self.end_lr,
             warmup_epochs=self.warmup_epochs,
             start_lr=self.start_lr,
         )
-        return cosine.formula(t, m)
+
+    def formula(self, t: Any, m: MathOps) -> Any:
+        return self._composed.formula(t, m)
 
 
 @dataclasses.dataclass(frozen=True)
