@@ -716,3 +716,190 @@ def test_in_graph_rejects_bad_arguments() -> None:
     schedule = schedules.get("constant", initial_lr=0.1)
     with pytest.raises(ValueError, match="steps_per_epoch=0"):
         InGraphSchedule(schedule, steps_per_epoch=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Warm-up on any family (issue 17): t < W: start_lr + (lr0 - start_lr) * t / W; then lr(t - W).
+
+WARMUP_FAMILIES = [name for name, fam in REGISTRY.items() if fam.optional_warmup]
+WARMUP_CASES = [p for p in TIME_CASES if p.values[0] in WARMUP_FAMILIES]
+WARMUPS = [(3, 0.0), (2.5, 0.2), (1, 0.5)]  # (W, start_lr as a fraction of initial_lr)
+
+
+def test_warmup_families_are_the_contract() -> None:
+    own_warmup = {"linear_warmup", "warmup_cosine", "wsd", "one_cycle", "plateau"}
+    assert set(WARMUP_FAMILIES) == set(REGISTRY) - own_warmup
+    assert [f for f, fam in REGISTRY.items() if fam.needs_metric] == ["plateau"]
+
+
+def ref_with_warmup(
+    family: str, t: float, params: dict[str, Any], w: float, start: float
+) -> float:
+    lr0 = params["initial_lr"]
+    if t < w:
+        return start + (lr0 - start) * t / w
+    return REFERENCES[family](t - w, **params)
+
+
+@pytest.mark.parametrize(("w", "start_frac"), WARMUPS)
+@pytest.mark.parametrize(("family", "params"), WARMUP_CASES)
+def test_warmup_closed_form(
+    family: str, params: dict[str, Any], w: float, start_frac: float
+) -> None:
+    start = start_frac * params["initial_lr"]
+    schedule = schedules.get(family, **params, warmup_epochs=w, start_lr=start)
+    ts = [i / 4 for i in range(0, 320)]  # fractional epochs: the ramp works per step
+    expected = [ref_with_warmup(family, t, params, w, start) for t in ts]
+    assert_allclose([schedule(t) for t in ts], expected, rtol=1e-12, atol=1e-15)
+    assert schedule(0) == pytest.approx(start)
+    assert schedule(w) == pytest.approx(REFERENCES[family](0, **params))  # the family's lr(0)
+
+
+def test_warmup_fractional_ramp_values() -> None:
+    s = schedules.get("cosine", initial_lr=0.1, decay_epochs=10, warmup_epochs=2, start_lr=0.02)
+    assert_allclose([s(0), s(0.5), s(1), s(1.5), s(2)], [0.02, 0.04, 0.06, 0.08, 0.1], rtol=1e-12)
+    assert s(7) == pytest.approx(0.05)  # half-way through the cosine, 5 epochs after W
+    assert s(12) == pytest.approx(0.0)
+
+
+def test_warmup_cosine_is_cosine_with_a_warmup() -> None:
+    params = {"initial_lr": 0.1, "decay_epochs": 20, "end_lr": 0.001}
+    ramped = schedules.get("cosine", **params, warmup_epochs=5, start_lr=0.01)
+    own = schedules.get("warmup_cosine", **params, warmup_epochs=5, start_lr=0.01)
+    ts = [i / 3 for i in range(0, 120)]
+    assert [ramped(t) for t in ts] == [own(t) for t in ts]
+
+
+@pytest.mark.parametrize(("family", "params"), WARMUP_CASES)
+def test_warmup_zero_is_the_family_unchanged(family: str, params: dict[str, Any]) -> None:
+    plain = schedules.get(family, **params)
+    zero = schedules.get(family, **params, warmup_epochs=0, start_lr=0.0)
+    assert zero == plain
+    assert zero.get_config() == plain.get_config()
+    assert "warmup_epochs" not in plain.get_config()
+    assert "start_lr" not in plain.get_config()
+    assert _values(zero).tolist() == _values(plain).tolist()
+    # start_lr alone changes nothing without a warm-up
+    lone = schedules.get(family, **params, start_lr=params["initial_lr"] / 2)
+    assert _values(lone).tolist() == _values(plain).tolist()
+
+
+@pytest.mark.parametrize(("family", "params"), WARMUP_CASES)
+def test_warmup_config_round_trip(family: str, params: dict[str, Any]) -> None:
+    schedule = schedules.get(family, **params, warmup_epochs=2, start_lr=params["initial_lr"] / 10)
+    config = json.loads(json.dumps(schedule.get_config()))
+    assert config["warmup_epochs"] == 2
+    assert config["start_lr"] == pytest.approx(params["initial_lr"] / 10)
+    rebuilt = schedules.from_config(config)
+    assert rebuilt == schedule
+    assert rebuilt.get_config() == config
+    assert _values(rebuilt).tolist() == _values(schedule).tolist()
+    # from_config accepts the defaults written out as well as left out
+    explicit = {"family": family, **params, "warmup_epochs": 0, "start_lr": 0.0}
+    assert schedules.from_config(explicit) == schedules.get(family, **params)
+
+
+WARMUP_BAD = [
+    ("warmup_epochs", -1, "Argument `warmup_epochs` must be >= 0. Received: warmup_epochs=-1"),
+    ("warmup_epochs", float("nan"), "Argument `warmup_epochs` must be a number."),
+    ("warmup_epochs", "2", "Argument `warmup_epochs` must be a number."),
+    ("start_lr", -0.01, "Argument `start_lr` must be >= 0. Received: start_lr=-0.01"),
+    ("start_lr", 10.0, "Argument `start_lr` must be <= `initial_lr`"),
+]
+
+
+@pytest.mark.parametrize("family", WARMUP_FAMILIES)
+@pytest.mark.parametrize(("name", "bad", "message"), WARMUP_BAD)
+def test_warmup_bad_arguments(family: str, name: str, bad: Any, message: str) -> None:
+    params = {**VALID[family], "warmup_epochs": 2, name: bad}
+    with pytest.raises(ValueError) as exc:
+        schedules.get(family, **params)
+    assert message in str(exc.value)
+    _assert_names(exc, name, bad)
+
+
+@pytest.mark.parametrize("family", ["one_cycle", "wsd", "warmup_cosine", "linear_warmup"])
+def test_families_with_their_own_warmup_take_no_second_one(family: str) -> None:
+    extra = "start_lr" if family == "one_cycle" else "bogus"
+    params = {**VALID[family], "warmup_epochs": 2} if family == "one_cycle" else VALID[family]
+    with pytest.raises(ValueError, match="Unknown parameter"):
+        schedules.get(family, **{**params, extra: 0.0})
+
+
+def test_family_warmup_epochs_reads_the_parameter() -> None:
+    params = {"initial_lr": 0.1, "k": 0.1, "warmup_epochs": 3}
+    assert REGISTRY["exponential"].warmup_epochs(params) == 3
+    assert REGISTRY["exponential"].warmup_epochs({"initial_lr": 0.1, "k": 0.1}) == 0
+    assert REGISTRY["plateau"].warmup_epochs(VALID["plateau"]) == 0
+
+
+IN_GRAPH_WARMUP = [
+    ("constant", {"initial_lr": 0.1}),
+    ("step", {"initial_lr": 0.5, "drop_rate": 0.8, "epochs_drop": 3}),
+    ("cosine", {"initial_lr": 0.1, "decay_epochs": 10, "end_lr": 0.001}),
+    ("cyclical", {"initial_lr": 0.01, "max_lr": 0.1, "step_size": 2}),
+    ("cosine_restarts", {"initial_lr": 0.1, "first_decay_epochs": 3, "t_mul": 2.0}),
+]
+
+
+@pytest.mark.parametrize("w", [2.5, 3])
+@pytest.mark.parametrize(("family", "params"), IN_GRAPH_WARMUP)
+def test_in_graph_warmup_per_step_matches_python(
+    family: str, params: dict[str, Any], w: float
+) -> None:
+    schedule = schedules.get(family, **params, warmup_epochs=w, start_lr=params["initial_lr"] / 5)
+    spe = 4
+    steps = list(range(0, 25 * spe))
+    per_step = InGraphSchedule(schedule, steps_per_epoch=spe, granularity="step")
+    assert_allclose(
+        _keras_values(per_step, steps, vectorised=False),
+        [schedule(s / spe) for s in steps],
+        rtol=1e-5,
+        atol=1e-9,
+    )
+    per_epoch = InGraphSchedule(schedule, steps_per_epoch=spe)
+    assert_allclose(
+        _keras_values(per_epoch, steps, vectorised=False),
+        [schedule(s // spe) for s in steps],
+        rtol=1e-5,
+        atol=1e-9,
+    )
+    per_raw_step = InGraphSchedule(schedule)
+    assert_allclose(
+        _keras_values(per_raw_step, steps), [schedule(s) for s in steps], rtol=1e-5, atol=1e-9
+    )
+
+
+def test_in_graph_granularity_round_trip_and_validation() -> None:
+    schedule = schedules.get("cosine", initial_lr=0.1, decay_epochs=10, warmup_epochs=2)
+    in_graph = InGraphSchedule(schedule, steps_per_epoch=5, granularity="step")
+    again = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(in_graph))
+    assert isinstance(again, InGraphSchedule)
+    assert again.schedule == schedule
+    assert (again.steps_per_epoch, again.granularity) == (5, "step")
+    old = {"schedule": schedule.get_config(), "steps_per_epoch": 5}  # written before granularity
+    assert InGraphSchedule.from_config(old).granularity == "epoch"
+    with pytest.raises(ValueError, match="granularity='batch'"):
+        InGraphSchedule(schedule, steps_per_epoch=5, granularity="batch")
+
+
+# ---------------------------------------------------------------------------------------------
+# The pieces every family is made of (optax's join_schedules).
+
+
+def test_join_shifts_the_second_piece_and_skips_an_empty_first() -> None:
+    from lrsearch.schedules._pieces import join
+    from lrsearch.schedules._pieces import warmup
+
+    m = schedules.PY
+    assert join(1.0, 2.0, lambda t: 10 + t, lambda u: 100 + u, m) == 11.0
+    assert join(2.0, 2.0, lambda t: 10 + t, lambda u: 100 + u, m) == 100.0
+    assert join(5.0, 2.0, lambda t: 10 + t, lambda u: 100 + u, m) == 103.0
+    assert join(2.0, 2.0, lambda t: 10 + t, lambda u: 100 + u, m, closed=True) == 12.0
+
+    def never(t: float) -> float:
+        raise AssertionError("the first piece of an empty join is not evaluated")
+
+    assert join(0.0, 0.0, never, lambda u: 100 + u, m) == 100.0
+    assert warmup(0.0, 0.0, 1.0, 0.0, lambda u: 7.0, m) == 7.0  # W = 0: no division by 0
+    assert warmup(0.5, 0.0, 1.0, 2.0, lambda u: 7.0, m) == 0.25

@@ -61,6 +61,9 @@ def check_schedule_args(schedule: Any, steps_per_epoch: Any) -> None:
         )
 
 
+IN_GRAPH_GRANULARITIES = ("epoch", "step")
+
+
 @keras.saving.register_keras_serializable(package="lrsearch")
 class InGraphSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """A :class:`~lrsearch.schedules.Schedule` as a Keras ``LearningRateSchedule``.
@@ -69,7 +72,8 @@ class InGraphSchedule(keras.optimizers.schedules.LearningRateSchedule):
     function, so a per-step schedule costs no Python call per batch::
 
         t = step                                   # steps_per_epoch is None: per step
-        t = floor(step / steps_per_epoch)          # otherwise: the epoch index
+        t = floor(step / steps_per_epoch)          # granularity="epoch": the epoch index
+        t = step / steps_per_epoch                 # granularity="step": the fractional epoch
         lr = schedule.formula(t)                   # the same formula as schedule(t)
 
     An optimizer built with it has a learning rate that nothing may set (Keras raises
@@ -77,24 +81,48 @@ class InGraphSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     Args:
         schedule: the schedule to evaluate.
-        steps_per_epoch: when given, ``t`` is the epoch index, so the rate changes once per
-            epoch exactly as with the per-epoch callback.
+        steps_per_epoch: when given, ``t`` counts epochs, so the schedule's parameters stay in
+            epochs.
+        granularity: with ``steps_per_epoch``, ``"epoch"`` (default) changes the rate once per
+            epoch exactly as the per-epoch callback does; ``"step"`` changes it every step, at
+            the fractional epoch ``step / steps_per_epoch`` (a warm-up ramps within epochs).
     """
 
-    def __init__(self, schedule: Schedule, steps_per_epoch: int | None = None) -> None:
+    def __init__(
+        self,
+        schedule: Schedule,
+        steps_per_epoch: int | None = None,
+        granularity: str = "epoch",
+    ) -> None:
         check_schedule_args(schedule, steps_per_epoch)
+        if granularity not in IN_GRAPH_GRANULARITIES:
+            raise ValueError(
+                f"Argument `granularity` must be one of {', '.join(IN_GRAPH_GRANULARITIES)}. "
+                f"Received: granularity={granularity!r}"
+            )
         self.schedule = schedule
         self.steps_per_epoch = steps_per_epoch
+        self.granularity = granularity
 
     def __call__(self, step: Any) -> Any:
         t = ops.cast(step, "float32")
         if self.steps_per_epoch is not None:
-            t = ops.floor(t / float(self.steps_per_epoch))
+            t = t / float(self.steps_per_epoch)
+            if self.granularity == "epoch":
+                t = ops.floor(t)
         return ops.cast(self.schedule.formula(t, KERAS_OPS), "float32")
 
     def get_config(self) -> dict[str, Any]:
-        return {"schedule": self.schedule.get_config(), "steps_per_epoch": self.steps_per_epoch}
+        return {
+            "schedule": self.schedule.get_config(),
+            "steps_per_epoch": self.steps_per_epoch,
+            "granularity": self.granularity,
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> InGraphSchedule:
-        return cls(from_config(config["schedule"]), config.get("steps_per_epoch"))
+        return cls(
+            from_config(config["schedule"]),
+            config.get("steps_per_epoch"),
+            config.get("granularity", "epoch"),
+        )

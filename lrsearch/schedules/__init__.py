@@ -3,11 +3,17 @@
 This module imports nothing of Keras. Every family of :data:`FAMILIES` except ``plateau`` is a
 :class:`Schedule`: ``get(family, **params)(t) -> float``, ``t`` the 0-based epoch index (or the
 step index when applied per batch); ``from_config(schedule.get_config())`` rebuilds it.
+
+Every family without a warm-up of its own (``REGISTRY[name].optional_warmup``) also takes
+``warmup_epochs=0`` and ``start_lr=0.0``: a linear ramp from ``start_lr`` to ``initial_lr``, then
+the family shifted by ``warmup_epochs`` (:class:`WithWarmup`). The ramps and cosines of all
+families are the pieces of ``_pieces.py``, each written once.
 """
 
 from __future__ import annotations
 
 from lrsearch.schedules._base import Schedule
+from lrsearch.schedules._base import WithWarmup
 from lrsearch.schedules._cyclic import CYCLICAL_MODES
 from lrsearch.schedules._cyclic import CosineRestarts
 from lrsearch.schedules._cyclic import Cyclical
@@ -55,6 +61,7 @@ __all__ = [
     "TimeBased",
     "WarmupCosine",
     "WarmupStableDecay",
+    "WithWarmup",
     "check_family",
     "from_config",
     "get",

@@ -1,4 +1,8 @@
-"""Schedules that rise and fall: cyclical (CLR), one-cycle and cosine with warm restarts."""
+"""Schedules that rise and fall: cyclical (CLR), one-cycle and cosine with warm restarts.
+
+``cyclical`` and ``cosine_restarts`` also take an optional linear warm-up (``warmup_epochs``,
+``start_lr``; see :class:`~lrsearch.schedules.WithWarmup`); ``one_cycle`` has its own.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,20 @@ from typing import Any
 from typing import ClassVar
 
 from lrsearch.schedules._base import Schedule
+from lrsearch.schedules._base import WithWarmup
 from lrsearch.schedules._base import check_at_least
-from lrsearch.schedules._base import check_below
+from lrsearch.schedules._base import check_end_lr
 from lrsearch.schedules._base import check_interval
-from lrsearch.schedules._base import check_non_negative
 from lrsearch.schedules._base import check_positive
 from lrsearch.schedules._math import MathOps
+from lrsearch.schedules._pieces import cos_anneal
+from lrsearch.schedules._pieces import join
 
 CYCLICAL_MODES = ("triangular", "triangular2", "exp_range")
 
 
 @dataclasses.dataclass(frozen=True)
-class Cyclical(Schedule):
+class Cyclical(WithWarmup):
     """Smith's cyclical learning rate (CLR) between ``initial_lr`` and ``max_lr``.
 
     ::
@@ -33,14 +39,12 @@ class Cyclical(Schedule):
     """
 
     family: ClassVar[str] = "cyclical"
-    initial_lr: float
     max_lr: float
     step_size: float
     mode: str = "triangular"
     gamma: float = 1.0
 
     def validate(self) -> None:
-        check_positive("initial_lr", self.initial_lr)
         check_positive("max_lr", self.max_lr)
         if self.max_lr <= self.initial_lr:
             raise ValueError(
@@ -55,7 +59,7 @@ class Cyclical(Schedule):
             )
         check_interval("gamma", self.gamma, 0.0, 1.0, low_open=True, high_open=False)
 
-    def formula(self, t: Any, m: MathOps) -> Any:
+    def own_formula(self, t: Any, m: MathOps) -> Any:
         s = self.step_size
         c = m.floor(1.0 + t / (2.0 * s))
         x = m.abs(t / s - 2.0 * c + 1.0)
@@ -67,10 +71,6 @@ class Cyclical(Schedule):
         return self.initial_lr + (self.max_lr - self.initial_lr) * base
 
 
-def _cos_anneal(start: Any, end: Any, pct: Any, m: MathOps) -> Any:
-    return end + (start - end) / 2.0 * (m.cos(math.pi * pct) + 1.0)
-
-
 @dataclasses.dataclass(frozen=True)
 class OneCycle(Schedule):
     """PyTorch's ``OneCycleLR`` (``anneal_strategy="cos"``, two phases), ``initial_lr`` = peak.
@@ -79,22 +79,22 @@ class OneCycle(Schedule):
 
         start = initial_lr / div_factor;  final = start / final_div_factor
         e1 = pct_start * total_epochs - 1;  e2 = total_epochs - 1
-        t <= e1: lr = cos_anneal(start, initial_lr, t / e1)
-        else:    lr = cos_anneal(initial_lr, final, (min(t, e2) - e1) / (e2 - e1))
+        t <= e1:   lr = cos_anneal(start, initial_lr, t / e1)      # (start at t = e1 = 0)
+        otherwise: lr = cos_anneal(initial_lr, final, min(t - e1, e2 - e1) / (e2 - e1))
         cos_anneal(a, b, p) = b + (a - b) / 2 * (cos(pi * p) + 1)
+
+    Two half cosines joined at ``e1`` (both give ``initial_lr`` there).
 
     Past the last step PyTorch raises; here the rate stays at ``final``.
     """
 
     family: ClassVar[str] = "one_cycle"
-    initial_lr: float
     total_epochs: float
     pct_start: float = 0.3
     div_factor: float = 25.0
     final_div_factor: float = 1e4
 
     def validate(self) -> None:
-        check_positive("initial_lr", self.initial_lr)
         check_at_least("total_epochs", self.total_epochs, 2)
         check_interval("pct_start", self.pct_start, 0.0, 1.0, low_open=True, high_open=True)
         check_positive("div_factor", self.div_factor)
@@ -108,18 +108,23 @@ class OneCycle(Schedule):
             )
 
     def formula(self, t: Any, m: MathOps) -> Any:
-        start = self.initial_lr / self.div_factor
+        peak = self.initial_lr
+        start = peak / self.div_factor
         final = start / self.final_div_factor
         e1 = self.pct_start * self.total_epochs - 1.0
-        e2 = self.total_epochs - 1.0
-        up_pct = t / e1 if e1 > 0 else t * 0.0
-        up = _cos_anneal(start, self.initial_lr, up_pct, m)
-        down = _cos_anneal(self.initial_lr, final, (m.minimum(t, e2) - e1) / (e2 - e1), m)
-        return m.where(t <= e1, up, down)
+        down = self.total_epochs - 1.0 - e1
+        return join(
+            t,
+            e1,
+            lambda u: cos_anneal(start, peak, u / e1 if e1 > 0 else u * 0.0, m),
+            lambda u: cos_anneal(peak, final, m.minimum(u, down) / down, m),
+            m,
+            closed=True,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
-class CosineRestarts(Schedule):
+class CosineRestarts(WithWarmup):
     """SGDR: Keras' ``CosineDecayRestarts(initial_lr, first_decay_epochs, t_mul, m_mul, alpha)``.
 
     ::
@@ -130,24 +135,24 @@ class CosineRestarts(Schedule):
                     f = (f - (1 - t_mul ** i) / (1 - t_mul)) / t_mul ** i
         alpha = end_lr / initial_lr
         lr = initial_lr * ((1 - alpha) * 0.5 * m_mul ** i * (1 + cos(pi * f)) + alpha)
+
+    Cycle ``i`` is a half cosine from ``end_lr + (initial_lr - end_lr) * m_mul ** i`` down to
+    ``end_lr``.
     """
 
     family: ClassVar[str] = "cosine_restarts"
-    initial_lr: float
     first_decay_epochs: float
     t_mul: float = 2.0
     m_mul: float = 1.0
     end_lr: float = 0.0
 
     def validate(self) -> None:
-        check_positive("initial_lr", self.initial_lr)
         check_positive("first_decay_epochs", self.first_decay_epochs)
         check_at_least("t_mul", self.t_mul, 1.0)
         check_interval("m_mul", self.m_mul, 0.0, 1.0, low_open=True, high_open=False)
-        check_non_negative("end_lr", self.end_lr)
-        check_below("end_lr", self.end_lr, "initial_lr", self.initial_lr, strict=False)
+        check_end_lr(self.end_lr, self.initial_lr)
 
-    def formula(self, t: Any, m: MathOps) -> Any:
+    def own_formula(self, t: Any, m: MathOps) -> Any:
         f = t / self.first_decay_epochs
         if self.t_mul == 1.0:
             i = m.floor(f)
@@ -156,9 +161,8 @@ class CosineRestarts(Schedule):
             i = m.floor(m.log(1.0 - f * (1.0 - self.t_mul)) / math.log(self.t_mul))
             sum_r = (1.0 - m.power(self.t_mul, i)) / (1.0 - self.t_mul)
             f = (f - sum_r) / m.power(self.t_mul, i)
-        alpha = self.end_lr / self.initial_lr
-        decayed = 0.5 * m.power(self.m_mul, i) * (1.0 + m.cos(math.pi * f))
-        return self.initial_lr * ((1.0 - alpha) * decayed + alpha)
+        peak = self.end_lr + (self.initial_lr - self.end_lr) * m.power(self.m_mul, i)
+        return cos_anneal(peak, self.end_lr, f, m)
 
 
 __all__ = ["CYCLICAL_MODES", "CosineRestarts", "Cyclical", "OneCycle"]

@@ -1,37 +1,37 @@
-"""Monotone decays: constant, time-based, step, exponential, polynomial and cosine."""
+"""Monotone decays: constant, time-based, step, exponential, polynomial and cosine.
+
+Each also takes an optional linear warm-up (``warmup_epochs``, ``start_lr``; see
+:class:`~lrsearch.schedules.WithWarmup`): the formulas below are the rate ``t`` epochs after it.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 from typing import ClassVar
 
-from lrsearch.schedules._base import Schedule
+from lrsearch.schedules._base import WithWarmup
 from lrsearch.schedules._base import check_at_least
-from lrsearch.schedules._base import check_below
+from lrsearch.schedules._base import check_end_lr
 from lrsearch.schedules._base import check_interval
 from lrsearch.schedules._base import check_non_negative
 from lrsearch.schedules._base import check_positive
 from lrsearch.schedules._math import MathOps
+from lrsearch.schedules._pieces import cos_anneal
 
 
 @dataclasses.dataclass(frozen=True)
-class Constant(Schedule):
+class Constant(WithWarmup):
     """``lr(t) = initial_lr``."""
 
     family: ClassVar[str] = "constant"
-    initial_lr: float
 
-    def validate(self) -> None:
-        check_positive("initial_lr", self.initial_lr)
-
-    def formula(self, t: Any, m: MathOps) -> Any:
+    def own_formula(self, t: Any, m: MathOps) -> Any:
         return t * 0.0 + self.initial_lr
 
 
 @dataclasses.dataclass(frozen=True)
-class TimeBased(Schedule):
+class TimeBased(WithWarmup):
     """``lr(t) = initial_lr / (1 + decay * t)``.
 
     Keras' ``InverseTimeDecay(initial_lr, decay_steps=1, decay_rate=decay)``; applied per batch
@@ -40,94 +40,83 @@ class TimeBased(Schedule):
     """
 
     family: ClassVar[str] = "time_based"
-    initial_lr: float
     decay: float
 
     def validate(self) -> None:
-        check_positive("initial_lr", self.initial_lr)
         check_non_negative("decay", self.decay)
 
-    def formula(self, t: Any, m: MathOps) -> Any:
+    def own_formula(self, t: Any, m: MathOps) -> Any:
         return self.initial_lr / (1.0 + self.decay * t)
 
 
 @dataclasses.dataclass(frozen=True)
-class Step(Schedule):
+class Step(WithWarmup):
     """``lr(t) = initial_lr * drop_rate ** floor(t / epochs_drop)``."""
 
     family: ClassVar[str] = "step"
-    initial_lr: float
     drop_rate: float
     epochs_drop: float
 
     def validate(self) -> None:
-        check_positive("initial_lr", self.initial_lr)
         check_interval("drop_rate", self.drop_rate, 0.0, 1.0, low_open=True, high_open=False)
         check_at_least("epochs_drop", self.epochs_drop, 1)
 
-    def formula(self, t: Any, m: MathOps) -> Any:
+    def own_formula(self, t: Any, m: MathOps) -> Any:
         return self.initial_lr * m.power(self.drop_rate, m.floor(t / self.epochs_drop))
 
 
 @dataclasses.dataclass(frozen=True)
-class Exponential(Schedule):
+class Exponential(WithWarmup):
     """``lr(t) = initial_lr * exp(-k * t)``; Keras' ``ExponentialDecay(lr0, 1, exp(-k))``."""
 
     family: ClassVar[str] = "exponential"
-    initial_lr: float
     k: float
 
     def validate(self) -> None:
-        check_positive("initial_lr", self.initial_lr)
         check_non_negative("k", self.k)
 
-    def formula(self, t: Any, m: MathOps) -> Any:
+    def own_formula(self, t: Any, m: MathOps) -> Any:
         return self.initial_lr * m.exp(-self.k * t)
 
 
 @dataclasses.dataclass(frozen=True)
-class Polynomial(Schedule):
+class Polynomial(WithWarmup):
     """``lr(t) = (initial_lr - end_lr) * (1 - min(t, T) / T) ** power + end_lr``, T = decay_epochs.
 
     Keras' ``PolynomialDecay(initial_lr, T, end_lr, power)``; ``power=1`` is linear decay.
     """
 
     family: ClassVar[str] = "polynomial"
-    initial_lr: float
     power: float
     decay_epochs: float
     end_lr: float = 0.0
 
     def validate(self) -> None:
-        check_positive("initial_lr", self.initial_lr)
         check_non_negative("power", self.power)
         check_positive("decay_epochs", self.decay_epochs)
-        check_non_negative("end_lr", self.end_lr)
-        check_below("end_lr", self.end_lr, "initial_lr", self.initial_lr, strict=False)
+        check_end_lr(self.end_lr, self.initial_lr)
 
-    def formula(self, t: Any, m: MathOps) -> Any:
+    def own_formula(self, t: Any, m: MathOps) -> Any:
         frac = m.minimum(t, self.decay_epochs) / self.decay_epochs
         return (self.initial_lr - self.end_lr) * m.power(1.0 - frac, self.power) + self.end_lr
 
 
 @dataclasses.dataclass(frozen=True)
-class Cosine(Schedule):
+class Cosine(WithWarmup):
     """``lr(t) = end_lr + (initial_lr - end_lr) * 0.5 * (1 + cos(pi * min(t, T) / T))``.
 
-    Keras' ``CosineDecay(initial_lr, T, alpha=end_lr / initial_lr)``, T = decay_epochs.
+    Keras' ``CosineDecay(initial_lr, T, alpha=end_lr / initial_lr)``, T = decay_epochs. With a
+    warm-up it is ``warmup_cosine`` (Keras' ``CosineDecay(..., warmup_steps=W)``).
     """
 
     family: ClassVar[str] = "cosine"
-    initial_lr: float
     decay_epochs: float
     end_lr: float = 0.0
 
     def validate(self) -> None:
-        check_positive("initial_lr", self.initial_lr)
         check_positive("decay_epochs", self.decay_epochs)
-        check_non_negative("end_lr", self.end_lr)
-        check_below("end_lr", self.end_lr, "initial_lr", self.initial_lr, strict=False)
+        check_end_lr(self.end_lr, self.initial_lr)
 
-    def formula(self, t: Any, m: MathOps) -> Any:
+    def own_formula(self, t: Any, m: MathOps) -> Any:
         frac = m.minimum(t, self.decay_epochs) / self.decay_epochs
-        return self.end_lr + (self.initial_lr - self.end_lr) * 0.5 * (1.0 + m.cos(math.pi * frac))
+        return cos_anneal(self.initial_lr, self.end_lr, frac, m)

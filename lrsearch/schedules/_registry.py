@@ -1,9 +1,10 @@
 """The one registry of schedule families.
 
 Each :class:`Family` says which :class:`Schedule` class computes it (``None`` for ``plateau``,
-which reacts to a metric), how its parameters are searched for an epoch budget, and the
-articles' default parameters. The schedule module, both tuner front ends, the CLI, reports and
-the tests iterate :data:`REGISTRY`; adding a family is adding one entry.
+which reacts to a metric: :attr:`Family.needs_metric`), how its parameters are searched for an
+epoch budget, and the articles' default parameters. The schedule module, both tuner front
+ends, the CLI, reports and the tests iterate :data:`REGISTRY`; adding a family is adding one
+entry.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from typing import Protocol
 
 from lrsearch.schedules._base import Schedule
+from lrsearch.schedules._base import WithWarmup
 from lrsearch.schedules._base import check_at_least
 from lrsearch.schedules._base import check_interval
 from lrsearch.schedules._base import check_non_negative
@@ -46,6 +48,10 @@ SampleFn = Callable[[Draw, float, int], dict[str, Any]]
 DefaultsFn = Callable[[int], dict[str, Any]]
 
 
+def _warmup_of(params: dict[str, Any]) -> float:
+    return float(params.get("warmup_epochs", 0.0))
+
+
 @dataclasses.dataclass(frozen=True)
 class Family:
     """One schedule family.
@@ -54,22 +60,31 @@ class Family:
         name: the family's name, as used everywhere (``"step"``).
         schedule_cls: the :class:`Schedule` subclass, or ``None`` when the rate reacts to a
             monitored metric (``plateau``).
-        needs_metric: ``True`` when the family needs ``val_loss`` during training.
         sample: ``sample(draw, initial_lr, epochs) -> params`` draws the family's own search
             parameters (everything but ``initial_lr``) for a budget of ``epochs`` epochs.
         article_defaults: ``article_defaults(epochs) -> params`` (with ``initial_lr``): the
             setting the source articles use, for equal-budget comparisons.
-        warmup_epochs: ``warmup_epochs(params) -> W``, the epochs spent warming up (0 if none).
-        summary: one line for ``--help`` and the docs.
+        warmup_epochs: ``warmup_epochs(params) -> W``, the epochs spent warming up (0 if none);
+            by default the ``warmup_epochs`` parameter.
     """
 
     name: str
     schedule_cls: type[Schedule] | None
-    needs_metric: bool
     sample: SampleFn
     article_defaults: DefaultsFn
-    summary: str
-    warmup_epochs: Callable[[dict[str, Any]], float] = lambda params: 0.0
+    warmup_epochs: Callable[[dict[str, Any]], float] = _warmup_of
+
+    @property
+    def needs_metric(self) -> bool:
+        """``True`` when the rate reacts to ``val_loss`` (a callback, not a :class:`Schedule`)."""
+        return self.schedule_cls is None
+
+    @property
+    def optional_warmup(self) -> bool:
+        """``True`` when the family also takes ``warmup_epochs=0, start_lr=0.0`` (see
+        :class:`WithWarmup`); ``False`` for ``plateau`` and the families with a warm-up of their
+        own (``linear_warmup``, ``warmup_cosine``, ``wsd``, ``one_cycle``)."""
+        return self.schedule_cls is not None and issubclass(self.schedule_cls, WithWarmup)
 
 
 def _quarter(epochs: int) -> int:
@@ -111,122 +126,94 @@ def _sample_warmup_cosine(d: Draw, lr0: float, epochs: int) -> dict[str, Any]:
     }
 
 
-def _warmup_of(params: dict[str, Any]) -> float:
-    return float(params.get("warmup_epochs", 0.0))
-
-
 _FAMILIES: tuple[Family, ...] = (
     Family(
         "constant",
         Constant,
-        False,
         lambda d, lr0, e: {},
         lambda e: {"initial_lr": 0.01},
-        "lr0, unchanged",
     ),
     Family(
         "time_based",
         TimeBased,
-        False,
         lambda d, lr0, e: {"decay": d.float("decay", 1e-3, 1.0, log=True)},
         lambda e: {"initial_lr": 0.5, "decay": 0.5 / e},
-        "lr0 / (1 + decay * t)",
     ),
     Family(
         "step",
         Step,
-        False,
         lambda d, lr0, e: {
             "drop_rate": d.float("drop_rate", 0.1, 0.9),
             "epochs_drop": d.int("epochs_drop", 1, max(1, e // 2)),
         },
         lambda e: {"initial_lr": 0.5, "drop_rate": 0.8, "epochs_drop": 10},
-        "lr0 * drop_rate ** floor(t / epochs_drop)",
     ),
     Family(
         "exponential",
         Exponential,
-        False,
         lambda d, lr0, e: {"k": d.float("k", 1e-3, 0.5, log=True)},
         lambda e: {"initial_lr": 0.5, "k": 0.1},
-        "lr0 * exp(-k * t)",
     ),
     Family(
         "polynomial",
         Polynomial,
-        False,
         lambda d, lr0, e: {"power": d.float("power", 0.5, 3.0), "decay_epochs": e},
         lambda e: {"initial_lr": 0.5, "power": 1.0, "decay_epochs": e},
-        "(lr0 - end_lr) * (1 - min(t, T) / T) ** power + end_lr",
     ),
     Family(
         "cosine",
         Cosine,
-        False,
         lambda d, lr0, e: {"decay_epochs": e},
         lambda e: {"initial_lr": 0.5, "decay_epochs": e},
-        "end_lr + (lr0 - end_lr) * (1 + cos(pi * min(t, T) / T)) / 2",
     ),
     Family(
         "cyclical",
         Cyclical,
-        False,
         _sample_cyclical,
         lambda e: {"initial_lr": 0.01, "max_lr": 0.1, "step_size": _quarter(e)},
-        "Smith's CLR between lr0 and max_lr (triangular, triangular2, exp_range)",
     ),
     Family(
         "linear_warmup",
         LinearWarmup,
-        False,
         lambda d, lr0, e: {
             "start_lr": lr0 * d.float("start_lr_factor", 0.01, 0.5, log=True),
             "warmup_epochs": _warmup(d, e),
         },
         lambda e: {"initial_lr": 0.01, "start_lr": 0.005, "warmup_epochs": 5},
-        "linear from start_lr to lr0 over warmup_epochs, then lr0",
-        _warmup_of,
     ),
     Family(
         "plateau",
         None,
-        True,
         lambda d, lr0, e: {
             "factor": d.float("factor", 0.1, 0.7),
             "patience": d.int("patience", 1, _quarter(e)),
         },
         lambda e: {"initial_lr": 0.5, "factor": 0.5, "patience": 2, "min_lr": 0.0},
-        "Keras ReduceLROnPlateau on val_loss",
     ),
     Family(
         "one_cycle",
         OneCycle,
-        False,
         lambda d, lr0, e: {
             "total_epochs": max(2, e),
             "pct_start": d.float("pct_start", 0.1, 0.5),
             "div_factor": d.float("div_factor", 5.0, 50.0, log=True),
         },
         lambda e: {"initial_lr": 0.5, "total_epochs": max(2, e)},
-        "PyTorch OneCycleLR (cosine), lr0 = peak",
         lambda params: float(params.get("pct_start", 0.3)) * float(params["total_epochs"]),
     ),
     Family(
         "cosine_restarts",
         CosineRestarts,
-        False,
         lambda d, lr0, e: {
             "first_decay_epochs": d.int("first_decay_epochs", 1, max(1, e // 2)),
             "t_mul": d.float("t_mul", 1.0, 3.0),
             "m_mul": d.float("m_mul", 0.5, 1.0),
         },
         lambda e: {"initial_lr": 0.5, "first_decay_epochs": max(1, e // 4)},
-        "SGDR: Keras CosineDecayRestarts",
     ),
     Family(
         "warmup_cosine",
         WarmupCosine,
-        False,
         _sample_warmup_cosine,
         lambda e: {
             "initial_lr": 0.5,
@@ -234,13 +221,10 @@ _FAMILIES: tuple[Family, ...] = (
             "warmup_epochs": _quarter(e),
             "decay_epochs": max(1, e - _quarter(e)),
         },
-        "linear warm-up to lr0, then cosine decay",
-        _warmup_of,
     ),
     Family(
         "wsd",
         WarmupStableDecay,
-        False,
         _sample_wsd,
         lambda e: {
             "initial_lr": 0.5,
@@ -248,8 +232,6 @@ _FAMILIES: tuple[Family, ...] = (
             "decay_epochs": max(1, e // 5),
             "total_epochs": max(e, _quarter(e) + max(1, e // 5)),
         },
-        "warm-up, stable at lr0, linear decay to end_lr",
-        _warmup_of,
     ),
 )
 
