@@ -87,6 +87,24 @@ def test_diabetes_csv_is_regression_with_the_built_in_and_a_dense1_model(workdir
     )
     assert summary["task"] == "regression" and summary["best_val_mae"] > 0
 
+    # report and compare show MAE where classification shows accuracy
+    report = run_cli(["report", "--study-name", "mlp", "--out", "report"], cwd=workdir)
+    assert report.returncode == 0, report.stderr
+    assert (workdir / "report" / "val_mae.png").stat().st_size > 1000
+    assert not (workdir / "report" / "val_accuracy.png").exists()
+    assert "task regression" in (workdir / "report" / "summary.md").read_text()
+    compare = run_cli(
+        ["compare", "--study-name", "mlp", "--seeds", "1", "--out", "cmp", "--format", "json"],
+        cwd=workdir,
+    )
+    assert compare.returncode == 0, compare.stderr
+    result = json.loads(compare.stdout)
+    assert result["task"] == "regression"
+    for family in result["families"]:
+        assert family["epochs"] == 3  # the budget its trial ran
+        assert "best_val_mae" in family and "best_val_accuracy" not in family
+    assert (workdir / "cmp" / "compare_val_mae.png").stat().st_size > 1000
+
 
 @pytest.mark.slow
 def test_explicit_regression_and_classification_csv(workdir: Path) -> None:
