@@ -215,7 +215,7 @@ def parse_initial_lr(values: list[str] | None) -> Any:
         if rng.strip().lower() == "auto":
             raise UsageError(
                 f"--initial-lr {text}: 'auto' applies to every optimizer searched; pass "
-                "--initial-lr auto alone, or give this optimizer a range such as "
+                "--initial-lr auto alone, or give this optimizer a range, e.g. "
                 f"--initial-lr {name}=1e-5,1e-2."
             )
         try:
