@@ -1,15 +1,23 @@
-"""``tune --initial-lr auto``: a range test once per study, then a search inside its band.
+"""``tune --initial-lr auto``: a range test per optimizer, once per study, then a search inside.
 
-The range test (:func:`lrsearch.find_lr`) runs on the study's own data and model with the
-first optimizer searched. Its curve, suggestions and band are stored in the study's user
-attribute ``lr_range_test``, so a rerun of the same command reuses them instead of testing
-again. ``initial_lr`` is then searched log-uniformly inside the band::
+The range test (:func:`lrsearch.find_lr`) runs on the study's own data and model, once for
+each optimizer searched (an adaptive optimizer's usable rates are not SGD's). The curves,
+suggestions and bands are stored in the study's user attribute ``lr_range_test``, so a rerun
+of the same command reuses them instead of testing again; an optimizer added to a continued
+study is tested then. Each optimizer's ``initial_lr`` is searched log-uniformly inside its
+own band::
 
     low  = suggested_lr / 10            (the steepest-descent reading, else the valley)
     high = where the loss starts to diverge
 
-and the readings inside the band (suggested, valley, steepest, min/10) are enqueued as the
-first trials' ``initial_lr``.
+and the readings inside each band (suggested, valley, steepest, min/10) are enqueued as the
+first trials' ``initial_lr`` (with their ``optimizer`` when several are searched, one
+optimizer after the other, so a short run tries each optimizer's suggestion first).
+
+The attribute keeps the form earlier versions wrote and read -- the first optimizer's test,
+with ``band``, ``optimizer``, ``lrs``, ``losses``, ... at the top level -- and adds
+``optimizers``: optimizer name -> its test. A study stored in the single-band form (no
+``optimizers`` key) keeps that band for the optimizer it was measured with.
 """
 
 from __future__ import annotations
@@ -18,21 +26,57 @@ import sys
 from typing import Any
 
 from lrsearch.errors import UsageError
+from lrsearch.optimizers import uses_momentum
 
 ATTR = "lr_range_test"
 RANGE_TEST_STEPS = 120
 
 
-def stored_band(study: Any | None) -> dict[str, Any] | None:
-    """The range test stored in ``study`` (``None`` when there is none yet)."""
+def _valid(info: Any) -> bool:
+    band = info.get("band") if isinstance(info, dict) else None
+    return isinstance(band, (list, tuple)) and len(band) == 2
+
+
+def stored_tests(study: Any | None) -> dict[str, dict[str, Any]]:
+    """Optimizer name -> its range test stored in ``study`` (empty when there is none yet).
+
+    Reads both forms: ``{"optimizers": {name: test}, ...}`` and the single-band form of earlier
+    versions (one test, at the top level, of ``test["optimizer"]``).
+    """
     if study is None:
-        return None
+        return {}
     stored = study.user_attrs.get(ATTR)
-    return stored if isinstance(stored, dict) and "band" in stored else None
+    if not isinstance(stored, dict):
+        return {}
+    per = stored.get("optimizers")
+    if isinstance(per, dict):
+        return {str(k): v for k, v in per.items() if _valid(v)}
+    if _valid(stored):  # the single-band form
+        return {str(stored.get("optimizer") or "sgd"): stored}
+    return {}
 
 
-def run_range_test(prepared: Any) -> dict[str, Any]:
-    """Run the range test for the prepared data and model; return what to store."""
+def band_of(info: dict[str, Any]) -> tuple[float, float]:
+    """A stored test's ``(low, high)`` band."""
+    return (float(info["band"][0]), float(info["band"][1]))
+
+
+def range_tests(prepared: Any, study: Any | None) -> dict[str, dict[str, Any]]:
+    """Every optimizer searched -> its range test: stored ones reused, the others run now.
+
+    Raises:
+        UsageError: a test found no usable band (nothing is written).
+    """
+    stored = stored_tests(study)
+    tests: dict[str, dict[str, Any]] = {}
+    for optimizer in prepared.space.optimizers:
+        tests[optimizer] = stored.get(optimizer) or run_range_test(prepared, optimizer)
+    return tests
+
+
+def run_range_test(prepared: Any, optimizer: str | None = None) -> dict[str, Any]:
+    """Run the range test for the prepared data and model with ``optimizer`` (default: the
+    first searched); return what to store."""
     import keras
 
     from lrsearch.models import loss_and_metrics
@@ -41,8 +85,8 @@ def run_range_test(prepared: Any) -> dict[str, Any]:
 
     o = prepared.options
     data = prepared.data
-    optimizer = prepared.space.optimizers[0]
-    momentum = 0.9 if optimizer in ("sgd", "nesterov") else 0.0
+    optimizer = optimizer or prepared.space.optimizers[0]
+    momentum = 0.9 if uses_momentum(optimizer) else 0.0
     keras.backend.clear_session()
     keras.utils.set_random_seed(o.seed)
     from lrsearch.models import build_for
@@ -62,19 +106,21 @@ def run_range_test(prepared: Any) -> dict[str, Any]:
         seed=o.seed,
     )
     keras.backend.clear_session()
+    several = len(prepared.space.optimizers) > 1
     try:
         low, high = result.band()
     except ValueError as exc:
+        example = f"{optimizer}=0.001,0.5" if several else "0.001,0.5"
         raise UsageError(
-            f"--initial-lr auto: the learning-rate range test found no usable band ({exc}; "
-            f"{result.reason or 'the loss never decreased'}). Pass an explicit range instead, "
-            "e.g. --initial-lr 0.001,0.5, or look at the curve with `lrsearch find-lr --plot "
-            "curve.png`."
+            f"--initial-lr auto: the learning-rate range test with {optimizer} found no usable "
+            f"band ({exc}; {result.reason or 'the loss never decreased'}). Pass explicit ranges "
+            f"instead, e.g. --initial-lr {example}, or look at the curve with `lrsearch find-lr "
+            f"--optimizer {optimizer} --plot curve.png`."
         ) from None
     if not result.confident:
         print(
-            f"lrsearch tune: warning: the range test is not conclusive ({result.reason}); "
-            f"searching initial_lr in [{low:.3g}, {high:.3g}] anyway.",
+            f"lrsearch tune: warning: the range test with {optimizer} is not conclusive "
+            f"({result.reason}); searching its initial_lr in [{low:.3g}, {high:.3g}] anyway.",
             file=sys.stderr,
         )
     info = result.to_dict()
@@ -82,6 +128,31 @@ def run_range_test(prepared: Any) -> dict[str, Any]:
     info["band"] = [low, high]
     info["optimizer"] = optimizer
     return info
+
+
+def store_tests(study: Any, tests: dict[str, dict[str, Any]]) -> None:
+    """Store the tests not yet in ``study`` and enqueue their readings as first trials."""
+    stored = study.user_attrs.get(ATTR)
+    known = stored_tests(study)
+    new = {name: info for name, info in tests.items() if name not in known}
+    if not new:
+        return
+    if isinstance(stored, dict) and known:
+        attr = dict(stored)  # the top level (the first test, read by earlier versions) stays
+    else:
+        attr = dict(next(iter(tests.values())))
+        attr.pop("optimizers", None)
+    attr["optimizers"] = {**known, **new}
+    study.set_user_attr(ATTR, attr)
+    several = len(tests) > 1
+    readings = {name: first_trials(info) for name, info in new.items()}
+    for i in range(max(map(len, readings.values()), default=0)):
+        for name, lrs in readings.items():
+            if i < len(lrs):
+                params: dict[str, Any] = {"initial_lr": lrs[i]}
+                if several:
+                    params = {"optimizer": name, **params}
+                study.enqueue_trial(params, skip_if_exists=True)
 
 
 def first_trials(info: dict[str, Any]) -> list[float]:

@@ -14,6 +14,12 @@ a ``[ranges]`` table of per-parameter search ranges (see :class:`lrsearch.Search
     [ranges]
     warmup_epochs = [1, 5]
 
+``initial_lr`` is ``[low, high]`` (every optimizer), ``"auto"``, or a table of per-optimizer
+ranges (the others keep their defaults, :data:`lrsearch.optimizers.DEFAULT_INITIAL_LR`)::
+
+    optimizers = ["sgd", "adam"]
+    initial_lr = {adam = [1e-5, 1e-2], sgd = [1e-3, 1.0]}
+
 Precedence: a flag given on the command line > the file > the environment
 (``LRSEARCH_STORAGE``, ``LRSEARCH_STUDY_NAME``) > the built-in default.
 
@@ -60,7 +66,8 @@ KEYS: dict[str, str] = {
     "families": "a non-empty list of schedule families",
     "optimizers": "a non-empty list of optimizers (sgd, nesterov, adam, rmsprop, adagrad, "
     "adadelta)",
-    "initial_lr": '[low, high] (two positive numbers, low < high) or "auto"',
+    "initial_lr": '[low, high] (two positive numbers, low < high) for every optimizer, "auto", '
+    "or a table of optimizer = [low, high]",
     "trials": "a whole number >= 1",
     "epochs": "a whole number >= 1",
     "batch_size": "a whole number >= 1",
@@ -235,6 +242,8 @@ def _show(value: Any) -> str:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
     return value
 
 
@@ -258,7 +267,7 @@ def _unknown_key(path: str, key: str, data: Mapping[str, Any]) -> str:
     valid = ", ".join(KEYS)
     hint = _suggest(key, KEYS)
     if isinstance(data.get(key), dict) and not hint:
-        hint = " Only [ranges] may be a table."
+        hint = " Only [ranges] and [initial_lr] may be tables."
     return f"{path}: unknown key `{key}`.{hint} Valid keys: {valid}."
 
 
@@ -339,18 +348,65 @@ def _optimizers() -> tuple[str, ...]:
     return tuple(OPTIMIZERS)
 
 
-def _initial_lr(path: str, key: str, value: Any, check_files: bool) -> tuple[float, float] | str:
-    if value == "auto":
-        return "auto"
-    ok = (
+def _lr_pair(value: Any) -> bool:
+    return (
         isinstance(value, list)
         and len(value) == 2
         and all(_is_number(v) and v > 0 for v in value)
         and value[0] < value[1]
     )
-    if not ok:
-        raise _bad(path, key, KEYS[key], value, " Example: `initial_lr = [0.001, 0.5]`.")
+
+
+def _initial_lr(path: str, key: str, value: Any, check_files: bool) -> Any:
+    if value == "auto":
+        return "auto"
+    if isinstance(value, dict):
+        return _initial_lr_table(path, key, value)
+    if not _lr_pair(value):
+        raise _bad(
+            path,
+            key,
+            KEYS[key],
+            value,
+            " Example: `initial_lr = [0.001, 0.5]`, or per optimizer "
+            "`initial_lr = {adam = [1e-5, 1e-2], sgd = [1e-3, 1.0]}`.",
+        )
     return (float(value[0]), float(value[1]))
+
+
+def _initial_lr_table(path: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
+    names = _optimizers()
+    if not value:
+        raise _bad(path, key, KEYS[key], value, " Example: `initial_lr = {adam = [1e-5, 1e-2]}`.")
+    checked: dict[str, tuple[float, float]] = {}
+    for name, spec in value.items():
+        if name not in names:
+            hint = _suggest(name, names)
+            if name in KEYS:
+                hint = (
+                    f" `{name}` is a top-level key: move it above the [initial_lr] table (in "
+                    "TOML every line after a [table] header belongs to that table)."
+                )
+            raise UsageError(
+                f"{path}: key `{key}.{name}`: unknown optimizer `{name}`.{hint} The table gives "
+                f"ranges by optimizer: {', '.join(names)}."
+            )
+        if not _lr_pair(spec):
+            raise _bad(
+                path,
+                f"{key}.{name}",
+                "[low, high] (two positive numbers, low < high)",
+                spec,
+                f" Example: `{name} = {list(_default_lr(name))}`.",
+            )
+        checked[name] = (float(spec[0]), float(spec[1]))
+    return checked
+
+
+def _default_lr(name: str) -> tuple[float, float]:
+    from lrsearch.optimizers import default_initial_lr
+
+    return default_initial_lr(name)
 
 
 def _storage(path: str, key: str, value: Any, check_files: bool) -> str:
@@ -444,18 +500,24 @@ def _check_space(path: str, options: Mapping[str, Any]) -> None:
     from lrsearch.space import SearchSpace
 
     ranges: dict[str, Any] = options.get("ranges", {})
-    lr = options.get("initial_lr", (1e-4, 1.0))
+    lr = options.get("initial_lr")
+    optimizers = options.get("optimizers", ("sgd",))
+    if isinstance(lr, dict):
+        # a table may name optimizers that --optimizers adds: checked again after the merge
+        optimizers = tuple(dict.fromkeys([*optimizers, *lr]))
     try:
         SearchSpace(
             families=options.get("families"),
-            initial_lr=(1e-4, 1.0) if lr == "auto" else lr,
-            optimizers=options.get("optimizers", ("sgd",)),
+            initial_lr=None if lr == "auto" else lr,
+            optimizers=optimizers,
             epochs=options.get("epochs", 20),
             **ranges,
         )
     except ValueError as exc:
         msg = str(exc)
         key = next((f"ranges.{n}" for n in ranges if f"`{n}`" in msg), "ranges")
+        if msg.startswith("Argument `initial_lr"):
+            key = "initial_lr"
         raise UsageError(f"{path}: key `{key}`: {msg}") from None
 
 

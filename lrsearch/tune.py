@@ -23,10 +23,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from lrsearch.autolr import ATTR
-from lrsearch.autolr import first_trials
-from lrsearch.autolr import run_range_test
-from lrsearch.autolr import stored_band
+from lrsearch.autolr import band_of
+from lrsearch.autolr import range_tests
+from lrsearch.autolr import store_tests
 from lrsearch.errors import UsageError
 from lrsearch.storage import default_storage
 from lrsearch.storage import default_study_name
@@ -48,7 +47,9 @@ class TuneOptions:
     task: str = "auto"
     families: tuple[str, ...] | None = None
     optimizers: tuple[str, ...] = ("sgd",)
-    initial_lr: tuple[float, float] | str = (1e-4, 1.0)
+    #: None: each optimizer's default range; (low, high): every optimizer; {optimizer: (low,
+    #: high)}: those optimizers (the others keep their defaults); "auto": the range test's bands
+    initial_lr: tuple[float, float] | str | dict[str, Any] | None = None
     batch_size: int = 64
     storage: str = dataclasses.field(default_factory=default_storage)
     study_name: str = dataclasses.field(default_factory=default_study_name)
@@ -123,10 +124,10 @@ def check_options(o: TuneOptions) -> Any:
     if isinstance(o.initial_lr, str):
         if o.initial_lr != "auto":
             raise UsageError(
-                f"--initial-lr must be LOW,HIGH (two positive numbers, low < high) or 'auto'; "
-                f"received {o.initial_lr!r}."
+                f"--initial-lr must be LOW,HIGH (two positive numbers, low < high), "
+                f"OPTIMIZER=LOW,HIGH or 'auto'; received {o.initial_lr!r}."
             )
-        lr_range: Any = (1e-4, 1.0)
+        lr_range: Any = None  # checked with the defaults; the range test sets the bands
     else:
         lr_range = o.initial_lr
     try:
@@ -139,12 +140,22 @@ def check_options(o: TuneOptions) -> Any:
         )
     except ValueError as exc:
         msg = str(exc)
-        if "family" in msg:
+        if msg.startswith("Argument `initial_lr") and "not searched" in msg:
+            named = list(lr_range) if isinstance(lr_range, dict) else []
+            wanted = ",".join(dict.fromkeys([*o.optimizers, *named]))
+            msg = (
+                msg.split(" Add ")[0] + f" Add it to --optimizers (e.g. --optimizers {wanted}), "
+                "or drop its --initial-lr OPTIMIZER=LOW,HIGH."
+            )
+        elif msg.startswith("Argument `initial_lr"):
+            msg += (
+                " Pass --initial-lr as LOW,HIGH (every optimizer) or OPTIMIZER=LOW,HIGH (repeat "
+                "it per optimizer), e.g. --initial-lr adam=1e-5,1e-2 --initial-lr sgd=1e-3,1."
+            )
+        elif "family" in msg:
             msg += " Pass --families as a comma-separated list of those names."
         elif "optimizer" in msg:
             msg += " Pass --optimizers as a comma-separated list of those names."
-        elif "initial_lr" in msg:
-            msg += " Pass --initial-lr as LOW,HIGH, e.g. --initial-lr 0.001,0.5."
         raise UsageError(msg) from None
     normalize_url(o.storage)
     if not isinstance(o.study_name, str) or not o.study_name.strip():
@@ -491,35 +502,32 @@ def _existing_study(o: TuneOptions) -> Any | None:
 
 
 def _auto_initial_lr(prepared: Prepared) -> tuple[Prepared, dict[str, Any]]:
-    """Replace ``initial_lr="auto"`` by the band of a (stored or new) range test."""
+    """Replace ``initial_lr="auto"`` by each optimizer's band from a (stored or new) test."""
     from lrsearch.space import SearchSpace
 
     o = prepared.options
-    info = stored_band(_existing_study(o))
-    if info is None:
-        info = run_range_test(prepared)
-    band = (float(info["band"][0]), float(info["band"][1]))
-    options = dataclasses.replace(o, initial_lr=band)
+    tests = range_tests(prepared, _existing_study(o))
+    bands = {name: band_of(info) for name, info in tests.items()}
+    options = dataclasses.replace(o, initial_lr=bands)
     try:
         space = SearchSpace(
             families=o.families,
-            initial_lr=band,
+            initial_lr=bands,
             optimizers=o.optimizers,
             epochs=o.epochs,
             **o.ranges,
         )
     except ValueError as exc:
-        raise UsageError(f"--initial-lr auto found the band {band}, but {exc}") from None
-    return Prepared(options, space, prepared.data), info
+        shown = ", ".join(f"{n} [{lo:.3g}, {hi:.3g}]" for n, (lo, hi) in bands.items())
+        raise UsageError(f"--initial-lr auto found the bands {shown}, but {exc}") from None
+    return Prepared(options, space, prepared.data), tests
 
 
 def _open_study(options: TuneOptions, auto: dict[str, Any] | None) -> Any:
-    """Create or load the study; store a new ``--initial-lr auto`` band and its first trials."""
+    """Create or load the study; store new ``--initial-lr auto`` tests and their first trials."""
     study = _create_study(options)
-    if auto is not None and stored_band(study) is None:
-        study.set_user_attr(ATTR, auto)
-        for lr in first_trials(auto):
-            study.enqueue_trial({"initial_lr": lr}, skip_if_exists=True)
+    if auto is not None:
+        store_tests(study, auto)
     return study
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,12 @@ def test_values_are_converted_to_options() -> None:
     assert config.options == {"initial_lr": "auto", "families": ("step",)}
     config = parse_config("initial_lr = [0.001, 0.5]\n[ranges]\nk = 0.1", "x.toml")
     assert config.options == {"initial_lr": (0.001, 0.5), "ranges": {"k": 0.1}}
+    # per optimizer: an inline table or an [initial_lr] table
+    text = 'optimizers = ["sgd", "adam"]\ninitial_lr = {adam = [1e-5, 1e-2], sgd = [0.001, 1]}'
+    config = parse_config(text, "x.toml")
+    assert config.options["initial_lr"] == {"adam": (1e-5, 1e-2), "sgd": (0.001, 1.0)}
+    config = parse_config('optimizers = ["adam"]\n[initial_lr]\nadam = [1e-4, 0.01]', "x.toml")
+    assert config.options["initial_lr"] == {"adam": (1e-4, 0.01)}
 
 
 @pytest.mark.parametrize(
@@ -126,6 +133,13 @@ def test_values_are_converted_to_options() -> None:
         ("[ranges]\nmomentum = [0.5, 1.5]", ["key `ranges.momentum`", "[0, 1)"]),
         ('[ranges]\nmode = ["triangular", "sine"]', ["key `ranges.mode`", "triangular2"]),
         ("[ranges]\ntrials = 3", ["key `ranges.trials`", "move it above the [ranges] table"]),
+        ("initial_lr = 0.01", ["key `initial_lr`", "table of optimizer = [low, high]"]),
+        ("initial_lr = {}", ["key `initial_lr`", "adam = [1e-5, 1e-2]"]),
+        ("[initial_lr]\nadm = [1e-5, 1e-2]", ["key `initial_lr.adm`", "Did you mean `adam`?"]),
+        ("[initial_lr]\nadam = [1e-2, 1e-5]", ["key `initial_lr.adam` must be [low, high]"]),
+        ("[initial_lr]\nadam = [0, 1e-2]", ["key `initial_lr.adam`", "[1e-05, 0.1]"]),
+        ("[initial_lr]\nadam = 0.001", ["key `initial_lr.adam` must be [low, high]"]),
+        ("[initial_lr]\nadam = [1e-5, 1e-2]\ntrials = 3", ["move it above the [initial_lr]"]),
     ],
 )
 def test_bad_definitions_name_the_file_and_key(text: str, fragments: list[str]) -> None:
@@ -199,6 +213,55 @@ def test_merge_names_the_file_when_the_flags_break_it() -> None:
         merge(config, _cli(pruner="foo"))
 
 
+def test_initial_lr_table_is_checked_against_the_optimizers_after_the_merge() -> None:
+    # the file alone names adam without searching it: a flag may still add it
+    config = parse_config("[initial_lr]\nadam = [1e-5, 1e-2]", "x.toml")
+    options = merge(config, _cli(optimizers=("sgd", "adam")))
+    assert options.initial_lr == {"adam": (1e-5, 1e-2)}
+    with pytest.raises(UsageError, match=r"'adam', which is not searched.*--optimizers sgd,adam"):
+        merge(config, _cli())
+    # a flag replaces the file's table as a whole
+    config = parse_config(
+        'optimizers = ["sgd", "adam"]\ninitial_lr = {adam = [1e-5, 1e-2]}', "x.toml"
+    )
+    assert merge(config, _cli(initial_lr=(0.001, 0.1))).initial_lr == (0.001, 0.1)
+    assert merge(config, _cli(initial_lr={"sgd": (0.01, 1.0)})).initial_lr == {"sgd": (0.01, 1.0)}
+    source = merge(config, _cli(initial_lr={"sgd": (0.01, 1.0)})).config_source
+    assert source is not None and source["overrides"] == {"initial_lr": {"sgd": [0.01, 1.0]}}
+
+
+def test_initial_lr_flag_forms() -> None:
+    from lrsearch.cli._tune import parse_initial_lr
+
+    def parse(*argv: str) -> Any:
+        return parse_initial_lr(_tune_args(*argv).initial_lr)
+
+    assert parse() is None  # not given: the file's value, else each optimizer's default
+    assert parse("--initial-lr", "0.001,0.5") == (0.001, 0.5)
+    assert parse("--initial-lr", "0.1,1", "--initial-lr", "0.001,0.5") == (0.001, 0.5)  # last
+    assert parse("--initial-lr", "AUTO") == "auto"
+    assert parse("--initial-lr", "adam=1e-5,1e-2", "--initial-lr", "SGD=1e-3,1") == {
+        "adam": (1e-5, 1e-2),
+        "sgd": (1e-3, 1.0),
+    }
+    assert parse("--initial-lr=adam=1e-5,1e-2", "--initial-lr=adam=1e-4,1e-3") == {
+        "adam": (1e-4, 1e-3)
+    }
+    bad = [
+        (["adm=1e-5,1e-2"], "unknown optimizer 'adm'"),
+        (["adam=1e-2,1e-5"], "low < high"),
+        (["adam=0,1e-2"], "positive"),
+        (["adam=-1,1e-2"], "positive"),
+        (["adam=0.01"], "LOW,HIGH"),
+        (["adam=auto"], "--initial-lr auto alone"),
+        (["adam=1e-5,1e-2", "0.1,1"], "not both"),
+        (["auto", "adam=1e-5,1e-2"], "not both"),
+    ]
+    for argv, fragment in bad:
+        with pytest.raises(UsageError, match=re.escape(fragment)):
+            parse(*[f"--initial-lr={a}" for a in argv])
+
+
 def _tune_args(*argv: str) -> argparse.Namespace:
     return build_parser().parse_args(["tune", *argv])
 
@@ -233,7 +296,12 @@ def test_tune_help_still_shows_the_defaults(capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit):
         _tune_args("--help")
     out = _flat(capsys.readouterr().out)
-    for text in ("--config FILE", "trials to run (20)", "batch size (64)", "(0.0001,1.0)"):
+    for text in (
+        "--config FILE",
+        "trials to run (20)",
+        "batch size (64)",
+        "(sgd, nesterov 0.0001,1;",
+    ):
         assert text in out
 
 
@@ -250,6 +318,7 @@ def test_tune_help_still_shows_the_defaults(capsys: pytest.CaptureFixture[str]) 
         ("[ranges]\nkk = [0.1, 0.5]", "key `ranges.kk`"),
         ("[ranges]\nk = [0.5, 0.1]", "key `ranges.k`"),
         ("epochs = = 3", "is not valid TOML"),
+        ("[initial_lr]\nadm = [1e-5, 1e-2]", "key `initial_lr.adm`"),
     ],
 )
 def test_cli_rejects_a_bad_file_before_writing_anything(

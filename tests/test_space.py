@@ -191,7 +191,9 @@ def test_suggest_parameters_without_training() -> None:
             expected.add("momentum")
         expected |= family_param_names(spec.family, trial.params, space.epochs)
         assert set(trial.params) == expected
-        assert 1e-4 <= spec.initial_lr <= 1.0
+        # each optimizer draws inside its own default range
+        low, high = (1e-4, 1.0) if spec.optimizer == "sgd" else (1e-5, 1e-1)
+        assert low <= spec.initial_lr <= high
         if spec.schedule is not None:
             lrs = spec.learning_rates(12)
             assert lrs is not None and all(math.isfinite(v) and v >= 0 for v in lrs)
@@ -290,6 +292,9 @@ def test_from_hp_conditional_parameters() -> None:
     spec = space.from_hp(hp)
     assert spec.family == "cyclical" and spec.optimizer == "adam" and spec.momentum == 0.0
     assert "momentum" not in hp.values
+    # sgd's and adam's initial_lr ranges differ: each optimizer has its own, conditional one
+    assert "adam/initial_lr" in hp.values and "sgd/initial_lr" not in hp.values
+    assert 1e-5 <= spec.initial_lr <= 1e-1
     assert {"cyclical/max_lr_factor", "cyclical/step_size", "cyclical/mode"} <= set(hp.values)
     assert not any(name.startswith("step/") for name in hp.values)
     hp = keras_tuner.HyperParameters()
@@ -297,7 +302,7 @@ def test_from_hp_conditional_parameters() -> None:
     assert spec.family == "step" and spec.optimizer == "sgd"
     assert set(hp.values) == {
         "family",
-        "initial_lr",
+        "sgd/initial_lr",
         "optimizer",
         "momentum",
         "step/drop_rate",
@@ -350,6 +355,14 @@ BAD_SPACES: list[tuple[dict[str, Any], str]] = [
     ({"epochs": "5"}, "epochs"),
     ({"bogus": (1, 2)}, "bogus"),
     ({"initial_learning_rate": (1e-3, 1e-1)}, "initial_learning_rate"),
+    # per-optimizer mappings
+    ({"optimizers": ["sgd", "adam"], "initial_lr": {"adm": (1e-5, 1e-2)}}, "'adm'"),
+    ({"optimizers": ["sgd"], "initial_lr": {"adam": (1e-5, 1e-2)}}, "not searched"),
+    ({"optimizers": ["sgd", "adam"], "initial_lr": {"adam": (1e-2, 1e-5)}}, "['adam']"),
+    ({"optimizers": ["sgd", "adam"], "initial_lr": {"adam": (0.0, 1e-2)}}, "['adam']"),
+    ({"optimizers": ["sgd", "adam"], "initial_lr": {"adam": -1e-3}}, "['adam']"),
+    ({"optimizers": ["sgd", "adam"], "initial_lr": {"adam": "fast"}}, "['adam']"),
+    ({"optimizers": ["sgd", "adam"], "initial_lr": {3: (1e-5, 1e-2)}}, "initial_lr"),
 ]
 
 
@@ -358,6 +371,96 @@ def test_bad_space_raises_value_error(kwargs: dict[str, Any], word: str) -> None
     with pytest.raises(ValueError) as exc:
         SearchSpace(**kwargs)
     assert word in str(exc.value)
+
+
+def test_default_initial_lr_per_optimizer() -> None:
+    from lrsearch.optimizers import DEFAULT_INITIAL_LR
+    from lrsearch.optimizers import OPTIMIZERS
+
+    assert set(DEFAULT_INITIAL_LR) == set(OPTIMIZERS)  # one default for every optimizer
+    assert DEFAULT_INITIAL_LR["sgd"] == DEFAULT_INITIAL_LR["nesterov"] == (1e-4, 1.0)
+    assert DEFAULT_INITIAL_LR["adam"] == DEFAULT_INITIAL_LR["rmsprop"] == (1e-5, 1e-1)
+    space = SearchSpace(optimizers=list(OPTIMIZERS))
+    assert space.initial_lr_ranges == DEFAULT_INITIAL_LR
+    assert space.initial_lr == DEFAULT_INITIAL_LR  # ranges differ: the mapping
+    assert space.to_dict()["initial_lr"]["adadelta"] == [1e-2, 10.0]
+    # one optimizer: its own range, as a pair (SGD's is the range lrsearch always had)
+    assert SearchSpace().initial_lr == (1e-4, 1.0)
+    assert SearchSpace(optimizers=["adam"]).initial_lr == (1e-5, 1e-1)
+    assert SearchSpace(optimizers=["adam"]).to_dict()["initial_lr"] == [1e-5, 1e-1]
+
+
+def test_initial_lr_pair_applies_to_every_optimizer() -> None:
+    space = SearchSpace(initial_lr=(1e-3, 0.5), optimizers=["sgd", "adam", "adadelta"])
+    assert space.initial_lr == (1e-3, 0.5)
+    assert set(space.initial_lr_ranges.values()) == {(1e-3, 0.5)}
+    assert space.to_dict()["initial_lr"] == [1e-3, 0.5]
+
+
+def test_initial_lr_mapping_overrides_some_optimizers() -> None:
+    space = SearchSpace(
+        optimizers=["sgd", "adam", "rmsprop"], initial_lr={"adam": (1e-4, 1e-2), "rmsprop": 3e-4}
+    )
+    assert space.initial_lr_ranges == {
+        "sgd": (1e-4, 1.0),  # default kept
+        "adam": (1e-4, 1e-2),
+        "rmsprop": 3e-4,  # fixed
+    }
+    assert space.to_dict()["initial_lr"] == {
+        "sgd": [1e-4, 1.0],
+        "adam": [1e-4, 1e-2],
+        "rmsprop": 3e-4,
+    }
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    drawn: dict[str, list[float]] = {}
+    for _ in range(60):
+        trial = study.ask()
+        spec = space.suggest(trial)
+        drawn.setdefault(spec.optimizer, []).append(spec.initial_lr)
+        assert ("initial_lr" in trial.params) == (spec.optimizer != "rmsprop")
+        study.tell(trial, 0.0)
+    assert set(drawn) == {"sgd", "adam", "rmsprop"}
+    assert all(1e-4 <= v <= 1e-2 for v in drawn["adam"])
+    assert set(drawn["rmsprop"]) == {3e-4}
+    assert max(drawn["sgd"]) > 1e-2  # sgd keeps its wider default
+
+
+def _tpe() -> optuna.samplers.BaseSampler:
+    from lrsearch.tune import make_sampler
+
+    return make_sampler(0, 0)  # lrsearch tune's sampler: TPE, multivariate, group, liar
+
+
+def _adam_vs_sgd_objective(space: SearchSpace) -> Any:
+    def objective(trial: optuna.trial.Trial) -> float:
+        spec = space.suggest(trial)
+        low, high = space.initial_lr_ranges[spec.optimizer]
+        assert low <= spec.initial_lr <= high
+        best = {"sgd": 0.1, "adam": 1e-3}[spec.optimizer]
+        return abs(math.log10(spec.initial_lr / best))
+
+    return objective
+
+
+def test_tpe_draws_adam_initial_lr_in_its_own_range() -> None:
+    """TPE (multivariate, group) with a range per optimizer: no errors, adam stays in 1e-5..1e-1,
+    and a study begun with the old single range (1e-4..1 for every optimizer) goes on."""
+    families = ["constant", "step"]
+    old = SearchSpace(families=families, optimizers=["sgd", "adam"], initial_lr=(1e-4, 1.0))
+    study = optuna.create_study(sampler=_tpe())
+    study.optimize(_adam_vs_sgd_objective(old), n_trials=12)
+    new = SearchSpace(families=families, optimizers=["sgd", "adam"])
+    study.optimize(_adam_vs_sgd_objective(new), n_trials=40)
+    trials = study.get_trials()
+    assert [t.state for t in trials].count(optuna.trial.TrialState.COMPLETE) == 52
+    adam = [t.params["initial_lr"] for t in trials[12:] if t.params["optimizer"] == "adam"]
+    sgd = [t.params["initial_lr"] for t in trials[12:] if t.params["optimizer"] == "sgd"]
+    assert len(adam) >= 5 and len(sgd) >= 5
+    assert all(1e-5 <= v <= 1e-1 for v in adam)
+    assert all(1e-4 <= v <= 1.0 for v in sgd)
+    # the trials record each optimizer's own distribution under the one name
+    dists = {t.distributions["initial_lr"] for t in trials[12:]}
+    assert {(d.low, d.high) for d in dists} == {(1e-4, 1.0), (1e-5, 1e-1)}  # type: ignore[attr-defined]
 
 
 def test_unknown_family_message_names_the_choices() -> None:

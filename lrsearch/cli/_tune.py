@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from lrsearch.cli._common import add_config_argument
 from lrsearch.cli._common import add_study_arguments
@@ -10,6 +11,7 @@ from lrsearch.cli._common import add_task_argument
 from lrsearch.cli._common import dataset_help
 from lrsearch.cli._common import parse_lr_range
 from lrsearch.cli._common import parse_names
+from lrsearch.errors import UsageError
 
 HELP = "run N more trials: search schedule families and their parameters"
 DESCRIPTION = """\
@@ -18,15 +20,20 @@ optimizer, when several are given), trains a fresh Keras model with it, reports 
 epoch, and is pruned when it falls behind. Running the same command again continues the study.
 
 --config FILE reads a study definition (TOML, see studies/*.toml): any option below under its
-name with underscores (study_name, storage, batch_size, initial_lr = [LOW, HIGH] or "auto",
-families = ["step", "cosine"], ...), plus a [ranges] table of per-parameter search ranges.
-Flags given on the command line override the file; defaults apply to what neither sets.
+name with underscores (study_name, storage, batch_size, initial_lr = [LOW, HIGH] or "auto"
+or a table such as initial_lr = {adam = [1e-5, 1e-2]}, families = ["step", "cosine"], ...),
+plus a [ranges] table of per-parameter search ranges. Flags given on the command line
+override the file; defaults apply to what neither sets.
+
+initial_lr is searched log-uniformly, by default in a range of each optimizer's own: sgd and
+nesterov 1e-4..1, adam and rmsprop 1e-5..0.1, adagrad 1e-3..1, adadelta 0.01..10.
 
 examples:
   lrsearch tune --trials 30 --epochs 20
   lrsearch tune --families step,cosine,one_cycle --optimizers sgd,adam --workers 2
   lrsearch tune --dataset data.csv --model my_model.py:build --initial-lr 0.001,0.5
   lrsearch tune --dataset diabetes --study-name diabetes      # regression (MSE, MAE)
+  lrsearch tune --optimizers sgd,adam --initial-lr adam=1e-5,1e-2 --initial-lr sgd=1e-3,1
   lrsearch tune --config studies/neptune_fashion_mnist.toml --trials 5
 """
 
@@ -72,10 +79,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--initial-lr",
+        action="append",
         default=None,
-        metavar="LOW,HIGH|auto",
-        help="initial learning-rate range, searched log-uniformly (0.0001,1.0); 'auto' runs "
-        "the LR range test first and searches inside the band it finds",
+        metavar="LOW,HIGH|OPT=LOW,HIGH|auto",
+        help="initial learning-rate range, searched log-uniformly. Default: each optimizer its "
+        "own (sgd, nesterov 0.0001,1; adam, rmsprop 0.00001,0.1; adagrad 0.001,1; adadelta "
+        "0.01,10). LOW,HIGH: one range for every optimizer. OPT=LOW,HIGH: that optimizer's "
+        "range (repeat the flag for others: --initial-lr adam=1e-5,1e-2 --initial-lr "
+        "sgd=1e-3,1; the others keep their defaults). 'auto': the LR range test, once per "
+        "optimizer, and each searched inside the band it finds",
     )
     p.add_argument("--batch-size", type=int, default=None, metavar="B", help="batch size (64)")
     add_study_arguments(p)
@@ -142,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
             "task": args.task,
             "families": parse_names(args.families, "--families"),
             "optimizers": parse_names(args.optimizers, "--optimizers"),
-            "initial_lr": None if args.initial_lr is None else parse_lr_range(args.initial_lr),
+            "initial_lr": parse_initial_lr(args.initial_lr),
             "batch_size": args.batch_size,
             "storage": args.storage or None,
             "study_name": args.study_name or None,
@@ -172,3 +184,58 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"Next: lrsearch best {where}")
     return 0
+
+
+_LR_EXAMPLE = (
+    "Examples: --initial-lr 0.001,0.5 (every optimizer), --initial-lr adam=1e-5,1e-2 "
+    "--initial-lr sgd=1e-3,1 (per optimizer), --initial-lr auto."
+)
+
+
+def parse_initial_lr(values: list[str] | None) -> Any:
+    """The ``--initial-lr`` flags given -> ``TuneOptions.initial_lr``.
+
+    ``None`` (not given) stays ``None``; ``LOW,HIGH`` -> ``(low, high)``; ``auto``; each
+    ``OPT=LOW,HIGH`` -> an entry of ``{optimizer: (low, high)}``. Repeated plain forms: the last
+    wins; an optimizer named twice: its last range. Plain and ``OPT=`` forms together: an error.
+    """
+    if not values:
+        return None
+    from lrsearch.optimizers import OPTIMIZERS
+
+    plain: Any = None
+    per: dict[str, tuple[float, float]] = {}
+    for text in values:
+        if "=" not in text:
+            plain = parse_lr_range(text)
+            continue
+        name, _, rng = text.partition("=")
+        name = name.strip().lower()
+        if name not in OPTIMIZERS:
+            raise UsageError(
+                f"--initial-lr {text}: unknown optimizer {name!r}. Name one of "
+                f"{', '.join(OPTIMIZERS)} before the '=', e.g. --initial-lr adam=1e-5,1e-2."
+            )
+        if rng.strip().lower() == "auto":
+            raise UsageError(
+                f"--initial-lr {text}: 'auto' applies to every optimizer searched; pass "
+                "--initial-lr auto alone, or give this optimizer a range, e.g. "
+                f"--initial-lr {name}=1e-5,1e-2."
+            )
+        try:
+            low_high = parse_lr_range(rng)
+        except UsageError:
+            raise UsageError(
+                f"--initial-lr {text}: the range after '=' must be LOW,HIGH (two positive "
+                f"numbers, low < high). {_LR_EXAMPLE}"
+            ) from None
+        assert not isinstance(low_high, str)  # "auto" was refused above
+        per[name] = low_high
+    if plain is not None and per:
+        raise UsageError(
+            "--initial-lr takes either one LOW,HIGH (or auto) for every optimizer or "
+            "OPTIMIZER=LOW,HIGH per optimizer, not both (received "
+            f"{' '.join('--initial-lr ' + v for v in values)}). Name each optimizer instead. "
+            f"{_LR_EXAMPLE}"
+        )
+    return per if per else plain

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
 from lrsearch.optimizers import OPTIMIZERS
 from lrsearch.optimizers import check_optimizer
+from lrsearch.optimizers import default_initial_lr
 from lrsearch.optimizers import uses_momentum
 from lrsearch.schedules import FAMILIES
 from lrsearch.schedules import REGISTRY
@@ -23,9 +25,16 @@ from lrsearch.space._spec import ScheduleSpec
 DEFAULT_MOMENTUM = (0.0, 0.99)
 _SHARED = ("initial_lr", "momentum")
 
+#: one optimizer's ``initial_lr``: a ``(low, high)`` range (log-uniform) or one fixed value
+LrRange = tuple[float, float] | float
+
 
 def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _jsonable_lr(value: LrRange) -> list[float] | float:
+    return value if isinstance(value, float) else list(value)
 
 
 def _as_tuple(name: str, value: Any) -> tuple[Any, ...]:
@@ -41,7 +50,13 @@ class SearchSpace:
 
     Args:
         families: names from :data:`lrsearch.schedules.FAMILIES`; ``None`` means all.
-        initial_lr: ``(low, high)``, searched log-uniformly (or one fixed value).
+        initial_lr: the ``initial_lr`` range, searched log-uniformly. ``None`` (default): each
+            optimizer its own default range (:data:`lrsearch.optimizers.DEFAULT_INITIAL_LR`:
+            sgd and nesterov 1e-4..1, adam and rmsprop 1e-5..1e-1, adagrad 1e-3..1, adadelta
+            1e-2..10). ``(low, high)`` (or one fixed value): the same for every optimizer
+            searched. A mapping ``{"adam": (1e-5, 1e-2), ...}``: those optimizers' ranges (or
+            fixed values), the others keep their defaults; every key must be among
+            ``optimizers``. The Optuna parameter is ``initial_lr`` whatever the optimizer.
         optimizers: names among sgd, nesterov, adam, rmsprop, adagrad, adadelta; the
             ``optimizer`` parameter is only searched when there are several.
         epochs: the training budget per trial; ranges such as ``epochs_drop`` or
@@ -62,13 +77,14 @@ class SearchSpace:
 
     Raises:
         ValueError: unknown family, optimizer or parameter name; a range whose low >= high;
-            non-positive learning-rate bounds; ranges that make a schedule invalid.
+            non-positive learning-rate bounds; an ``initial_lr`` mapping naming an optimizer
+            that is not searched; ranges that make a schedule invalid.
     """
 
     def __init__(
         self,
         families: Sequence[str] | str | None = None,
-        initial_lr: tuple[float, float] | float = (1e-4, 1.0),
+        initial_lr: LrRange | Mapping[str, LrRange] | None = None,
         optimizers: Sequence[str] | str = ("sgd",),
         epochs: int = 20,
         **ranges: Any,
@@ -90,36 +106,66 @@ class SearchSpace:
         self.families: tuple[str, ...] = tuple(dict.fromkeys(fams))
         self.optimizers: tuple[str, ...] = tuple(dict.fromkeys(opts))
         self.epochs = epochs
-        self.initial_lr = self._check_lr(initial_lr)
+        #: optimizer searched -> its ``initial_lr`` range (or fixed value)
+        self.initial_lr_ranges: dict[str, LrRange] = self._check_lrs(initial_lr)
         self.ranges: dict[str, Any] = {"momentum": DEFAULT_MOMENTUM, **ranges}
         self._params = self._collect_params()
         self._check_ranges()
 
     # -- validation -----------------------------------------------------------------------
 
+    @property
+    def initial_lr(self) -> LrRange | dict[str, LrRange]:
+        """The ``initial_lr`` range shared by every optimizer searched, else the mapping."""
+        values = list(self.initial_lr_ranges.values())
+        if all(v == values[0] for v in values):
+            return values[0]
+        return dict(self.initial_lr_ranges)
+
+    def _check_lrs(self, value: Any) -> dict[str, LrRange]:
+        if value is None:
+            return {o: default_initial_lr(o) for o in self.optimizers}
+        if not isinstance(value, Mapping):
+            lr = self._check_lr(value)
+            return dict.fromkeys(self.optimizers, lr)
+        out: dict[str, LrRange] = {o: default_initial_lr(o) for o in self.optimizers}
+        for name, lr in value.items():
+            try:
+                check_optimizer(name)
+            except ValueError as exc:
+                raise ValueError(
+                    f"Argument `initial_lr` names an unknown optimizer: {exc} Give ranges by "
+                    "optimizer name, e.g. initial_lr={'adam': (1e-5, 1e-2)}."
+                ) from None
+            if name not in self.optimizers:
+                raise ValueError(
+                    f"Argument `initial_lr` gives a range for optimizer {name!r}, which is not "
+                    f"searched (optimizers={list(self.optimizers)}). Add {name!r} to "
+                    "`optimizers`, or leave it out of `initial_lr`."
+                )
+            out[name] = self._check_lr(lr, f"initial_lr[{name!r}]")
+        return out
+
     @staticmethod
-    def _check_lr(value: Any) -> tuple[float, float] | float:
+    def _check_lr(value: Any, name: str = "initial_lr") -> LrRange:
         if _is_number(value):
             if value <= 0:
-                raise ValueError(
-                    f"Argument `initial_lr` must be > 0. Received: initial_lr={value!r}"
-                )
+                raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value!r}")
             return float(value)
         pair = tuple(value) if isinstance(value, (tuple, list)) else ()
         if len(pair) != 2 or not all(_is_number(v) for v in pair):
-            raise ValueError(
-                "Argument `initial_lr` must be a (low, high) pair of positive numbers. "
-                f"Received: initial_lr={value!r}"
+            what = (
+                "a (low, high) pair of positive numbers, one fixed value, or a mapping "
+                "optimizer -> (low, high)"
+                if name == "initial_lr"
+                else "a (low, high) pair of positive numbers or one fixed value"
             )
+            raise ValueError(f"Argument `{name}` must be {what}. Received: {name}={value!r}")
         low, high = float(pair[0]), float(pair[1])
         if low <= 0 or high <= 0:
-            raise ValueError(
-                f"Argument `initial_lr` bounds must be > 0. Received: initial_lr={value!r}"
-            )
+            raise ValueError(f"Argument `{name}` bounds must be > 0. Received: {name}={value!r}")
         if low >= high:
-            raise ValueError(
-                f"Argument `initial_lr` must have low < high. Received: initial_lr={value!r}"
-            )
+            raise ValueError(f"Argument `{name}` must have low < high. Received: {name}={value!r}")
         return (low, high)
 
     def _collect_params(self) -> dict[str, ParamInfo]:
@@ -186,21 +232,18 @@ class SearchSpace:
                 f"Argument `momentum` must lie in [0, 1). Received: momentum={momentum!r}"
             )
         # Every family must build at both ends of its ranges.
-        lr_ends = (
-            (self.initial_lr, self.initial_lr)
-            if isinstance(self.initial_lr, float)
-            else self.initial_lr
-        )
-        for family in self.families:
-            for end, lr in zip(("low", "high"), lr_ends, strict=True):
-                rec = RecordingDraw(self.ranges, end=end)
-                try:
-                    self._spec_from(rec, family, lr, self.optimizers[0], 0.0)
-                except ValueError as exc:
-                    raise ValueError(
-                        f"The search ranges make family {family!r} invalid at the {end} end of "
-                        f"its ranges: {exc}"
-                    ) from None
+        for lr_range in dict.fromkeys(self.initial_lr_ranges.values()):
+            lr_ends = (lr_range, lr_range) if isinstance(lr_range, float) else lr_range
+            for family in self.families:
+                for end, lr in zip(("low", "high"), lr_ends, strict=True):
+                    rec = RecordingDraw(self.ranges, end=end)
+                    try:
+                        self._spec_from(rec, family, lr, self.optimizers[0], 0.0)
+                    except ValueError as exc:
+                        raise ValueError(
+                            f"The search ranges make family {family!r} invalid at the {end} end "
+                            f"of its ranges (initial_lr={lr:g}): {exc}"
+                        ) from None
 
     # -- drawing --------------------------------------------------------------------------
 
@@ -221,17 +264,19 @@ class SearchSpace:
     def suggest(self, trial: Any) -> ScheduleSpec:
         """Draw a :class:`ScheduleSpec` from an ``optuna.trial.Trial``.
 
-        Parameters: ``family`` (categorical), ``initial_lr`` (log-uniform), ``optimizer``
-        (when several), ``momentum`` (sgd / nesterov), then the drawn family's own only.
+        Parameters: ``family`` (categorical), ``optimizer`` (when several), ``initial_lr``
+        (log-uniform, inside the drawn optimizer's range), ``momentum`` (sgd / nesterov), then
+        the drawn family's own only.
         """
         draw = OptunaDraw(trial, self.ranges)
         # Always a parameter (even with one family), so study.best_params has ``family``.
         family = str(trial.suggest_categorical("family", list(self.families)))
-        if isinstance(self.initial_lr, float):
-            lr = self.initial_lr
-        else:
-            lr = float(trial.suggest_float("initial_lr", *self.initial_lr, log=True))
         optimizer = draw.categorical("optimizer", self.optimizers)
+        lr_range = self.initial_lr_ranges[optimizer]
+        if isinstance(lr_range, float):
+            lr = lr_range
+        else:
+            lr = float(trial.suggest_float("initial_lr", *lr_range, log=True))
         momentum = draw.float("momentum", *DEFAULT_MOMENTUM) if uses_momentum(optimizer) else 0.0
         return self._spec_from(draw, family, lr, optimizer, momentum)
 
@@ -240,16 +285,21 @@ class SearchSpace:
 
         Same families and ranges as :meth:`suggest`; each family's parameters live in
         ``hp.conditional_scope("family", [name])`` and a name scope of the family, so they
-        are active only when that family is drawn.
+        are active only when that family is drawn. When the optimizers searched have
+        different ``initial_lr`` ranges, each has its own (``adam/initial_lr``, in a
+        conditional scope on ``optimizer``); otherwise it is ``initial_lr``.
         """
         draw = KerasTunerDraw(hp, self.ranges)
         family = str(hp.Choice("family", list(self.families)))
-        if isinstance(self.initial_lr, float):
-            lr = float(hp.Fixed("initial_lr", self.initial_lr))
-        else:
-            low, high = self.initial_lr
-            lr = float(hp.Float("initial_lr", low, high, sampling="log"))
         optimizer = str(hp.Choice("optimizer", list(self.optimizers)))
+        lr_range = self.initial_lr_ranges[optimizer]
+        if len(set(self.initial_lr_ranges.values())) == 1:
+            lr = self._hp_initial_lr(hp, lr_range)
+        else:
+            # KerasTuner keeps one value per name, so ranges that differ by optimizer need a
+            # name each: ``adam/initial_lr``, active only when that optimizer is drawn.
+            with hp.conditional_scope("optimizer", [optimizer]), hp.name_scope(optimizer):
+                lr = self._hp_initial_lr(hp, lr_range)
         momentum_opts = [o for o in self.optimizers if uses_momentum(o)]
         momentum = 0.0
         if momentum_opts and uses_momentum(optimizer):
@@ -260,12 +310,26 @@ class SearchSpace:
             params = {"initial_lr": lr, **REGISTRY[family].sample(draw, lr, self.epochs)}
         return ScheduleSpec(family=family, params=params, optimizer=optimizer, momentum=momentum)
 
+    @staticmethod
+    def _hp_initial_lr(hp: Any, lr_range: LrRange) -> float:
+        if isinstance(lr_range, float):
+            return float(hp.Fixed("initial_lr", lr_range))
+        low, high = lr_range
+        return float(hp.Float("initial_lr", low, high, sampling="log"))
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable description (stored in a study's user attributes)."""
+        """JSON-serialisable description (stored in a study's user attributes).
+
+        ``initial_lr`` is the range shared by every optimizer (a ``[low, high]`` list or one
+        value), else a mapping optimizer -> range.
+        """
+        lr = self.initial_lr
         return {
             "families": list(self.families),
             "initial_lr": (
-                self.initial_lr if isinstance(self.initial_lr, float) else list(self.initial_lr)
+                {o: _jsonable_lr(v) for o, v in lr.items()}
+                if isinstance(lr, dict)
+                else _jsonable_lr(lr)
             ),
             "optimizers": list(self.optimizers),
             "epochs": self.epochs,
