@@ -51,10 +51,10 @@ def main(job: dict[str, Any]) -> dict[str, Any]:
     import tensorflow as tf
 
     import lrsearch.objective  # noqa: F401
-    import lrsearch.progress  # noqa: F401
+    import lrsearch.runner  # noqa: F401
+    import lrsearch.runner.progress  # noqa: F401
     import lrsearch.storage  # noqa: F401
     import lrsearch.training  # noqa: F401
-    import lrsearch.tune  # noqa: F401
     from lrsearch.data import load_dataset
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -399,8 +399,8 @@ def run_lrsearch(job: dict[str, Any], storage: str) -> dict[str, Any]:
 
     import optuna
 
-    from lrsearch.tune import TuneOptions
-    from lrsearch.tune import tune
+    from lrsearch.runner import TuneOptions
+    from lrsearch.runner import tune
 
     options = TuneOptions(
         trials=job["trials"],

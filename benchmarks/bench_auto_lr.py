@@ -18,8 +18,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def best_value(initial_lr: object, seed: int, args: argparse.Namespace, folder: str) -> float:
-    from lrsearch.tune import TuneOptions
-    from lrsearch.tune import tune
+    from lrsearch.runner import TuneOptions
+    from lrsearch.runner import tune
 
     name = f"{'auto' if initial_lr == 'auto' else 'default'}-{seed}"
     result = tune(
@@ -47,7 +47,7 @@ def main() -> None:
     p.add_argument("--dataset", default="digits")
     p.add_argument("--families", default=None, help="comma-separated (default: all)")
     args = p.parse_args()
-    from lrsearch._quiet import quiet_warnings
+    from lrsearch.quiet import quiet_warnings
 
     quiet_warnings()
     print(

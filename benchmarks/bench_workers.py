@@ -37,7 +37,7 @@ from _common import median  # noqa: E402
 from _common import ratio  # noqa: E402
 from _common import run_child  # noqa: E402
 
-from lrsearch.workers import THREAD_VARIABLES  # noqa: E402
+from lrsearch.runner.workers import THREAD_VARIABLES  # noqa: E402
 
 
 def lrsearch_binary() -> str:

@@ -6,7 +6,7 @@ validate), batch size 64, with plain SGD under five schedules -- constant, time-
 exponential and polynomial (linear) decay -- plus Adam, one run each with hand-picked
 parameters, and compares the validation curves. Here:
 
-1. a study (:func:`lrsearch.tune.tune`) searches those five families *and* their parameters,
+1. a study (:func:`lrsearch.runner.tune`) searches those five families *and* their parameters,
    with SGD (no momentum, as the article) or Adam, pruning hopeless trials on val_loss;
 2. a report (:func:`lrsearch.report.write_report`) draws the article's comparison views for
    each family's best trial: learning-rate curves, validation loss and accuracy per epoch,
@@ -79,9 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     from lrsearch.compare import write_compare
     from lrsearch.errors import UsageError
     from lrsearch.report import write_report
+    from lrsearch.runner import TuneOptions
+    from lrsearch.runner import tune
     from lrsearch.storage import load_study
-    from lrsearch.tune import TuneOptions
-    from lrsearch.tune import tune
 
     quiet_warnings()  # Optuna's "experimental feature" notes say nothing to a reader here
     out = Path(args.out)

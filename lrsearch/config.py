@@ -48,10 +48,10 @@ from typing import Any
 
 from lrsearch.data import DATASETS
 from lrsearch.errors import UsageError
+from lrsearch.runner import PRUNERS
+from lrsearch.runner import TuneOptions
+from lrsearch.runner import check_options
 from lrsearch.tasks import TASK_CHOICES
-from lrsearch.tune import PRUNERS
-from lrsearch.tune import TuneOptions
-from lrsearch.tune import check_options
 
 PROGRESS = {"auto": None, "on": True, "off": False}
 

@@ -2,7 +2,7 @@
 
 One :class:`Objective` per process holds the data and the model recipe; calling it with an
 ``optuna.trial.Trial`` trains one model and returns its best ``val_loss``. The search itself
-(sampler, pruner, storage) lives in :mod:`lrsearch.tune` and knows nothing of Keras.
+(sampler, pruner, storage) lives in :mod:`lrsearch.runner` and knows nothing of Keras.
 
 Recorded on every trial (finished, pruned or diverged):
 

@@ -48,7 +48,7 @@ class Trainer:
     def __init__(
         self, data: Dataset, model: str, *, batch_size: int = 64, reuse: bool = True
     ) -> None:
-        from lrsearch._quiet import import_tensorflow_quietly
+        from lrsearch.quiet import import_tensorflow_quietly
 
         import_tensorflow_quietly()
         import tensorflow as tf

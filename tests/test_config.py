@@ -19,7 +19,7 @@ from lrsearch.config import load_config
 from lrsearch.config import merge
 from lrsearch.config import parse_config
 from lrsearch.errors import UsageError
-from lrsearch.tune import TuneOptions
+from lrsearch.runner import TuneOptions
 
 STUDIES = Path(__file__).resolve().parent.parent / "studies"
 SHIPPED = sorted(p.name for p in STUDIES.glob("*.toml"))

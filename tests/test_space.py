@@ -426,7 +426,7 @@ def test_initial_lr_mapping_overrides_some_optimizers() -> None:
 
 
 def _tpe() -> optuna.samplers.BaseSampler:
-    from lrsearch.tune import make_sampler
+    from lrsearch.runner import make_sampler
 
     return make_sampler(0, 0)  # lrsearch tune's sampler: TPE, multivariate, group, liar
 

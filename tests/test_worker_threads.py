@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from lrsearch.workers import THREAD_VARIABLES
-from lrsearch.workers import cores_per_worker
-from lrsearch.workers import share_cores
-from lrsearch.workers import thread_environment
+from lrsearch.runner.workers import THREAD_VARIABLES
+from lrsearch.runner.workers import cores_per_worker
+from lrsearch.runner.workers import share_cores
+from lrsearch.runner.workers import thread_environment
 
 
 def _report(workers: int, queue: Any) -> None:

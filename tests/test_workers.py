@@ -79,8 +79,8 @@ def _open_at_once(url: str, barrier: Any, results: Any) -> None:
     import warnings
 
     warnings.simplefilter("ignore")
-    from lrsearch.tune import TuneOptions
-    from lrsearch.tune import _create_study
+    from lrsearch.runner import TuneOptions
+    from lrsearch.runner.study import create_study as _create_study
 
     barrier.wait()
     try:

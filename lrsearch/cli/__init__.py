@@ -19,9 +19,9 @@ import textwrap
 from collections.abc import Sequence
 from types import ModuleType
 
-from lrsearch._quiet import quiet_warnings
 from lrsearch.errors import UsageError
 from lrsearch.errors import WorkerError
+from lrsearch.quiet import quiet_warnings
 
 # name -> module under lrsearch.cli; add a command by adding a line.
 _COMMANDS: dict[str, str] = {

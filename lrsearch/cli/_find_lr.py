@@ -204,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
     if args.task == "auto":
         print(f"lrsearch find-lr: task: {dataset.describe_task()}", file=sys.stderr)
 
-    from lrsearch._quiet import import_tensorflow_quietly
+    from lrsearch.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     import keras

@@ -139,8 +139,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from lrsearch.config import load_config
     from lrsearch.config import merge
+    from lrsearch.runner import tune
     from lrsearch.storage import shown_url
-    from lrsearch.tune import tune
 
     # Flags left out are None: the --config file's value applies, else the default.
     config = None if args.config is None else load_config(args.config)

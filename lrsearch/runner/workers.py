@@ -27,11 +27,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from typing import Any
 
+from lrsearch.checks import first_line
 from lrsearch.errors import UsageError
 from lrsearch.errors import WorkerError
 
 if TYPE_CHECKING:
-    from lrsearch.tune import TuneOptions
+    from lrsearch.runner.options import TuneOptions
 
 #: read by TensorFlow when its runtime starts, and by NumPy's BLAS (the TPE sampler's linear
 #: algebra); a value set in the environment by the user wins
@@ -71,7 +72,7 @@ def share_cores(workers: int) -> None:
     threads = str(cores_per_worker(workers))
     for name in THREAD_VARIABLES:
         os.environ.setdefault(name, threads)
-    from lrsearch._quiet import import_tensorflow_quietly
+    from lrsearch.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
 
@@ -84,16 +85,16 @@ def _worker_main(
 ) -> None:
     """Entry point of a worker process (spawned): prepare, report, wait for go, run trials."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from lrsearch._quiet import quiet_warnings
+    from lrsearch.quiet import quiet_warnings
 
     quiet_warnings()
-    from lrsearch.tune import _interrupt_once
-    from lrsearch.tune import _run_trials
-    from lrsearch.tune import prepare
+    from lrsearch.runner.loop import run_trials
+    from lrsearch.runner.prepare import prepare
+    from lrsearch.runner.signals import interrupt_once
 
     messages = shared["messages"]
     try:
-        with _interrupt_once():
+        with interrupt_once():
             share_cores(workers)
             try:
                 prepared = prepare(options)
@@ -101,14 +102,14 @@ def _worker_main(
                 messages.put(("error", worker, str(exc)))
                 sys.exit(2)
             except Exception as exc:  # not the user's mistake: reported once, by the parent
-                first = (str(exc).splitlines() or [""])[0][:300]
+                first = first_line(exc)
                 messages.put(("crash", worker, f"{type(exc).__name__}: {first}"))
                 sys.exit(1)
             messages.put(("ready", worker, ""))
             _wait_for_go(shared["go"])
             if shared["abort"].value:
                 return
-            _run_trials(
+            run_trials(
                 prepared,
                 worker=worker,
                 workers=workers,
@@ -254,9 +255,9 @@ class WorkerPool:
                 p.join()
         except KeyboardInterrupt:
             self._interrupt()
-            self._fail_abandoned()
+            self.fail_abandoned()
             raise
-        self._fail_abandoned()
+        self.fail_abandoned()
         bad = [p.exitcode for p in self._procs if p.exitcode not in (0, None)]
         if bad and all(code == 130 for code in bad):  # the workers were interrupted (Ctrl-C)
             raise KeyboardInterrupt
@@ -293,7 +294,7 @@ class WorkerPool:
                 p.terminate()
                 p.join(timeout=10)
 
-    def _fail_abandoned(self) -> None:
+    def fail_abandoned(self) -> None:
         """Fail the trials that exited workers left RUNNING.
 
         A worker killed (out of memory, ``terminate``), crashed, or interrupted at an unlucky

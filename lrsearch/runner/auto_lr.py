@@ -22,11 +22,14 @@ with ``band``, ``optimizer``, ``lrs``, ``losses``, ... at the top level -- and a
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import Any
 
 from lrsearch.errors import UsageError
 from lrsearch.optimizers import uses_momentum
+from lrsearch.runner.prepare import Prepared
+from lrsearch.runner.study import existing_study
 
 ATTR = "lr_range_test"
 RANGE_TEST_STEPS = 120
@@ -165,3 +168,25 @@ def first_trials(info: dict[str, Any]) -> list[float]:
             if all(abs(lr - seen) > 1e-3 * seen for seen in out):
                 out.append(float(lr))
     return out
+
+
+def auto_initial_lr(prepared: Prepared) -> tuple[Prepared, dict[str, Any]]:
+    """Replace ``initial_lr="auto"`` by each optimizer's band from a (stored or new) test."""
+    from lrsearch.space import SearchSpace
+
+    o = prepared.options
+    tests = range_tests(prepared, existing_study(o))
+    bands = {name: band_of(info) for name, info in tests.items()}
+    options = dataclasses.replace(o, initial_lr=bands)
+    try:
+        space = SearchSpace(
+            families=o.families,
+            initial_lr=bands,
+            optimizers=o.optimizers,
+            epochs=o.epochs,
+            **o.ranges,
+        )
+    except ValueError as exc:
+        shown = ", ".join(f"{n} [{lo:.3g}, {hi:.3g}]" for n, (lo, hi) in bands.items())
+        raise UsageError(f"--initial-lr auto found the bands {shown}, but {exc}") from None
+    return Prepared(options, space, prepared.data), tests
