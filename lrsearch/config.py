@@ -37,15 +37,15 @@ overrode it) in its user attribute ``config_file``.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
-import math
 import os
 import sys
 from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 
+from lrsearch.checks import did_you_mean
+from lrsearch.checks import is_number
 from lrsearch.data import DATASETS
 from lrsearch.errors import UsageError
 from lrsearch.runner import PRUNERS
@@ -255,12 +255,7 @@ _EXAMPLES = {"trials": 30, "epochs": 20, "batch_size": 64, "seed": 0, "workers":
 
 
 def _suggest(word: str, choices: Any) -> str:
-    options = [str(c) for c in choices]
-    normal = word.strip().lower().replace("-", "_")
-    if normal in options and normal != word:
-        return f" Did you mean `{normal}`?"
-    close = difflib.get_close_matches(normal, options, n=1, cutoff=0.6)
-    return f" Did you mean `{close[0]}`?" if close else ""
+    return did_you_mean(word, choices, quote="`")
 
 
 def _unknown_key(path: str, key: str, data: Mapping[str, Any]) -> str:
@@ -273,10 +268,6 @@ def _unknown_key(path: str, key: str, data: Mapping[str, Any]) -> str:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _whole(minimum: int) -> Callable[[str, str, Any, bool], int]:
@@ -312,7 +303,7 @@ def _boolean(path: str, key: str, value: Any, check_files: bool) -> bool:
 
 
 def _fraction(path: str, key: str, value: Any, check_files: bool) -> float:
-    if not _is_number(value) or not 0.0 < float(value) < 1.0:
+    if not is_number(value) or not 0.0 < float(value) < 1.0:
         raise _bad(path, key, KEYS[key], value, f" Example: `{key} = 0.2`.")
     return float(value)
 
@@ -352,7 +343,7 @@ def _lr_pair(value: Any) -> bool:
     return (
         isinstance(value, list)
         and len(value) == 2
-        and all(_is_number(v) and v > 0 for v in value)
+        and all(is_number(v) and v > 0 for v in value)
         and value[0] < value[1]
     )
 
@@ -481,12 +472,12 @@ def _range(path: str, key: str, spec: Any) -> Any:
     if isinstance(spec, str):
         return spec
     if not isinstance(spec, list):
-        if not _is_number(spec):
+        if not is_number(spec):
             raise _bad(path, key, allowed, spec)
         return spec
     if spec and all(isinstance(s, str) for s in spec):
         return list(spec)
-    if len(spec) != 2 or not all(_is_number(s) for s in spec):
+    if len(spec) != 2 or not all(is_number(s) for s in spec):
         raise _bad(path, key, allowed, spec, f" Example: `{key[7:]} = [0.01, 0.5]`.")
     if not spec[0] < spec[1]:
         raise _bad(

@@ -23,6 +23,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 from typing import Any
 
+from lrsearch.checks import first_line
+from lrsearch.checks import one_line
 from lrsearch.errors import UsageError
 from lrsearch.tasks import check_task
 
@@ -42,12 +44,6 @@ _NOT_FOR_REGRESSION = ("softmax", "sigmoid", "tanh", "relu")
 
 # (resolved path, mtime_ns, size) -> module, so check_model and build_model run a file once.
 _MODULE_CACHE: dict[tuple[str, int, int], ModuleType] = {}
-
-
-def _one_line(exc: BaseException, limit: int = 300) -> str:
-    text = " ".join(str(exc).split()) or "no message"
-    text = text if len(text) <= limit else text[: limit - 3] + "..."
-    return f"{type(exc).__name__}: {text}"
 
 
 def _split_spec(spec: Any) -> tuple[str, str | None, str | None]:
@@ -106,8 +102,8 @@ def _load_module(spec: str, path_text: str) -> ModuleType:
     except (Exception, SystemExit) as exc:
         sys.modules.pop(name, None)
         raise UsageError(
-            f"Model file '{path_text}' failed to import ({_one_line(exc)}). Fix the file so "
-            f"`python {path_text}` runs, then try again."
+            f"Model file '{path_text}' failed to import ({one_line(exc, with_type=True)}). Fix "
+            f"the file so `python {path_text}` runs, then try again."
         ) from None
     finally:
         try:
@@ -292,7 +288,7 @@ def build_model(
         model = builder(shape, n_classes)
     except (Exception, SystemExit) as exc:
         raise UsageError(
-            f"Model function '{spec}' raised {_one_line(exc)} when called with "
+            f"Model function '{spec}' raised {one_line(exc, with_type=True)} when called with "
             f"input_shape={shape}, n_outputs={n_classes}. Fix the function so it builds a model "
             "for that input."
         ) from None
@@ -336,7 +332,7 @@ def check_fits(spec: str, data: Any, seed: int = 0) -> None:
     try:
         model(data.x_train[:2])
     except Exception as exc:  # noqa: BLE001 - any failure here is a model/data mismatch
-        first = (str(exc).splitlines() or [""])[0][:300]
+        first = first_line(exc)
         raise UsageError(
             f"The model {spec!r} cannot process the {data.name!r} data of shape "
             f"{data.input_shape}: {type(exc).__name__}: {first}. Make the model's input match "

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
+from lrsearch.checks import first_line
 from lrsearch.errors import UsageError
 
 if TYPE_CHECKING:
@@ -171,7 +172,7 @@ def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
             if attempt + 1 < SCHEMA_ATTEMPTS and _lost_schema_race(exc):
                 time.sleep(0.2 * (attempt + 1))  # another process is creating the tables
                 continue
-            first = (str(exc).splitlines() or [""])[0][:300]
+            first = first_line(exc)
             raise UsageError(
                 f"Cannot open the study storage {shown_url(url)} ({type(exc).__name__}: "
                 f"{first}). Check that it is an Optuna study database (made by `lrsearch "

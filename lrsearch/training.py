@@ -84,7 +84,7 @@ class Trainer:
 
     def _optimizer(self, spec: ScheduleSpec) -> keras.optimizers.Optimizer:
         if self.reuse and spec.optimizer in ("sgd", "nesterov"):
-            from lrsearch.keras._reusable import VariableMomentumSGD
+            from lrsearch.keras import VariableMomentumSGD
 
             return VariableMomentumSGD(
                 learning_rate=spec.initial_lr,

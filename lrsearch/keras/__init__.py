@@ -19,6 +19,7 @@ from lrsearch.keras._callbacks import ScheduleCallback
 from lrsearch.keras._in_graph import KERAS_OPS
 from lrsearch.keras._in_graph import InGraphSchedule
 from lrsearch.keras._optimizers import build_optimizer
+from lrsearch.keras._reusable import VariableMomentumSGD
 from lrsearch.optimizers import OPTIMIZERS
 from lrsearch.optimizers import check_optimizer
 from lrsearch.optimizers import uses_momentum
@@ -30,6 +31,7 @@ __all__ = [
     "InGraphSchedule",
     "PlateauCallback",
     "ScheduleCallback",
+    "VariableMomentumSGD",
     "build_optimizer",
     "check_optimizer",
     "uses_momentum",

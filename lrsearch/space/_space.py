@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
+from lrsearch.checks import is_number
 from lrsearch.optimizers import OPTIMIZERS
 from lrsearch.optimizers import check_optimizer
 from lrsearch.optimizers import default_initial_lr
@@ -27,10 +27,6 @@ _SHARED = ("initial_lr", "momentum")
 
 #: one optimizer's ``initial_lr``: a ``(low, high)`` range (log-uniform) or one fixed value
 LrRange = tuple[float, float] | float
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def _jsonable_lr(value: LrRange) -> list[float] | float:
@@ -148,12 +144,12 @@ class SearchSpace:
 
     @staticmethod
     def _check_lr(value: Any, name: str = "initial_lr") -> LrRange:
-        if _is_number(value):
+        if is_number(value):
             if value <= 0:
                 raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value!r}")
             return float(value)
         pair = tuple(value) if isinstance(value, (tuple, list)) else ()
-        if len(pair) != 2 or not all(_is_number(v) for v in pair):
+        if len(pair) != 2 or not all(is_number(v) for v in pair):
             what = (
                 "a (low, high) pair of positive numbers, one fixed value, or a mapping "
                 "optimizer -> (low, high)"
@@ -202,7 +198,7 @@ class SearchSpace:
                     )
                 continue
             if isinstance(value, (tuple, list)):
-                if len(value) != 2 or not all(_is_number(v) for v in value):
+                if len(value) != 2 or not all(is_number(v) for v in value):
                     raise ValueError(
                         f"Argument `{name}` must be a (low, high) pair of numbers or one number. "
                         f"Received: {name}={value!r}"
@@ -220,7 +216,7 @@ class SearchSpace:
                         f"Argument `{name}` is searched on a log scale: its bounds must be > 0. "
                         f"Received: {name}={value!r}"
                     )
-            elif not _is_number(value):
+            elif not is_number(value):
                 raise ValueError(
                     f"Argument `{name}` must be a (low, high) pair of numbers or one number. "
                     f"Received: {name}={value!r}"
