@@ -3,6 +3,7 @@
 * :func:`is_number`, :func:`is_whole`: what a parameter value may be (``bool`` is not a number).
 * :func:`check_whole`: a command-line count (``--trials``, ``--epochs``, ...), as a
   :class:`~lrsearch.errors.UsageError` naming the flag and an example.
+* :func:`check_choice`: a name among choices, as Keras words it.
 * :func:`first_line`, :func:`one_line`: an exception (or any text) shortened for a message.
 * :func:`did_you_mean`: the closest valid name, for "unknown name" errors.
 """
@@ -45,6 +46,20 @@ def check_whole(flag: str, value: Any, *, minimum: int = 1, example: int = 10) -
             f"--{flag} {max(example, minimum)}."
         )
     return int(value)
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
+    """``value`` when it is one of ``choices``; else Keras' message::
+
+        ValueError: Argument `granularity` must be one of epoch, batch. Received: granularity='x'
+    """
+    options = list(choices)
+    if value not in options:
+        raise ValueError(
+            f"Argument `{name}` must be one of {', '.join(map(str, options))}. "
+            f"Received: {name}={value!r}"
+        )
+    return value
 
 
 def first_line(text: Any, limit: int = 300) -> str:

@@ -47,7 +47,9 @@ from typing import Any
 from lrsearch.checks import did_you_mean
 from lrsearch.checks import is_number
 from lrsearch.data import DATASETS
+from lrsearch.data import check_dataset
 from lrsearch.errors import UsageError
+from lrsearch.models import check_model
 from lrsearch.runner import PRUNERS
 from lrsearch.runner import TuneOptions
 from lrsearch.runner import check_options
@@ -365,6 +367,22 @@ def _initial_lr(path: str, key: str, value: Any, check_files: bool) -> Any:
     return (float(value[0]), float(value[1]))
 
 
+def _unknown_in_table(
+    path: str, table: str, name: str, names: Any, what: str, valid: str
+) -> UsageError:
+    """``key `ranges.kk`: unknown parameter `kk`. Did you mean `k`? ...`` (or a misplaced key)."""
+    hint = _suggest(name, names)
+    if name in KEYS:
+        hint = (
+            f" `{name}` is a top-level key: move it above the [{table}] table (in TOML every "
+            "line after a [table] header belongs to that table)."
+        )
+    return UsageError(
+        f"{path}: key `{table}.{name}`: unknown {what} `{name}`.{hint} {valid}: "
+        f"{', '.join(names)}."
+    )
+
+
 def _initial_lr_table(path: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
     names = _optimizers()
     if not value:
@@ -372,15 +390,8 @@ def _initial_lr_table(path: str, key: str, value: dict[str, Any]) -> dict[str, A
     checked: dict[str, tuple[float, float]] = {}
     for name, spec in value.items():
         if name not in names:
-            hint = _suggest(name, names)
-            if name in KEYS:
-                hint = (
-                    f" `{name}` is a top-level key: move it above the [initial_lr] table (in "
-                    "TOML every line after a [table] header belongs to that table)."
-                )
-            raise UsageError(
-                f"{path}: key `{key}.{name}`: unknown optimizer `{name}`.{hint} The table gives "
-                f"ranges by optimizer: {', '.join(names)}."
+            raise _unknown_in_table(
+                path, key, name, names, "optimizer", "The table gives ranges by optimizer"
             )
         if not _lr_pair(spec):
             raise _bad(
@@ -412,30 +423,20 @@ def _storage(path: str, key: str, value: Any, check_files: bool) -> str:
     return value
 
 
-def _dataset(path: str, key: str, value: Any, check_files: bool) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _bad(path, key, KEYS[key], value)
-    if check_files:
-        from lrsearch.data import check_dataset
+def _named_or_file(check: Callable[[str], None]) -> Callable[[str, str, Any, bool], str]:
+    """A non-empty string, checked by ``check`` (a dataset or model name, or its file)."""
 
-        try:
-            check_dataset(value)
-        except UsageError as exc:
-            raise UsageError(f"{path}: key `{key}`: {exc}") from None
-    return value
+    def checked(path: str, key: str, value: Any, check_files: bool) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise _bad(path, key, KEYS[key], value)
+        if check_files:
+            try:
+                check(value)
+            except UsageError as exc:
+                raise UsageError(f"{path}: key `{key}`: {exc}") from None
+        return value
 
-
-def _model(path: str, key: str, value: Any, check_files: bool) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _bad(path, key, KEYS[key], value)
-    if check_files:
-        from lrsearch.models import check_model
-
-        try:
-            check_model(value)
-        except UsageError as exc:
-            raise UsageError(f"{path}: key `{key}`: {exc}") from None
-    return value
+    return checked
 
 
 def _range_names() -> tuple[str, ...]:
@@ -451,16 +452,7 @@ def _ranges(path: str, key: str, value: Any, check_files: bool) -> dict[str, Any
     checked: dict[str, Any] = {}
     for name, spec in value.items():
         if name not in names:
-            hint = _suggest(name, names)
-            if name in KEYS:
-                hint = (
-                    f" `{name}` is a top-level key: move it above the [ranges] table (in TOML "
-                    "every line after a [table] header belongs to that table)."
-                )
-            raise UsageError(
-                f"{path}: key `ranges.{name}`: unknown parameter `{name}`.{hint} Parameters "
-                f"with a range: {', '.join(names)}."
-            )
+            raise _unknown_in_table(path, key, name, names, "parameter", "Parameters with a range")
         checked[name] = _range(path, f"ranges.{name}", spec)
     return checked
 
@@ -516,8 +508,8 @@ _CHECKS: dict[str, Callable[[str, str, Any, bool], Any]] = {
     "description": _text,
     "study_name": _text,
     "storage": _storage,
-    "dataset": _dataset,
-    "model": _model,
+    "dataset": _named_or_file(check_dataset),
+    "model": _named_or_file(check_model),
     "task": _choice(TASK_CHOICES),
     "families": _names(_families, "schedule families"),
     "optimizers": _names(_optimizers, "optimizers"),

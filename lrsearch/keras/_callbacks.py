@@ -6,6 +6,7 @@ from typing import Any
 
 import keras
 
+from lrsearch.checks import check_choice
 from lrsearch.keras._in_graph import InGraphSchedule
 from lrsearch.keras._in_graph import check_schedule_args
 from lrsearch.schedules import Schedule
@@ -62,11 +63,7 @@ class ScheduleCallback(keras.callbacks.Callback):
     ) -> None:
         super().__init__()
         check_schedule_args(schedule, steps_per_epoch)
-        if granularity not in GRANULARITIES:
-            raise ValueError(
-                f"Argument `granularity` must be one of {', '.join(GRANULARITIES)}. "
-                f"Received: granularity={granularity!r}"
-            )
+        check_choice("granularity", granularity, GRANULARITIES)
         self.schedule = schedule
         self.granularity = granularity
         self.steps_per_epoch = steps_per_epoch

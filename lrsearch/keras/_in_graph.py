@@ -7,42 +7,16 @@ from typing import Any
 import keras
 from keras import ops
 
+from lrsearch.checks import check_choice
+from lrsearch.schedules import MathOps
 from lrsearch.schedules import Schedule
 from lrsearch.schedules import from_config
 
-
-class _KerasOps:
-    """:class:`lrsearch.schedules.MathOps` on ``keras.ops`` tensors."""
-
-    def floor(self, x: Any) -> Any:
-        return ops.floor(x)
-
-    def exp(self, x: Any) -> Any:
-        return ops.exp(x)
-
-    def log(self, x: Any) -> Any:
-        return ops.log(x)
-
-    def cos(self, x: Any) -> Any:
-        return ops.cos(x)
-
-    def abs(self, x: Any) -> Any:
-        return ops.abs(x)
-
-    def minimum(self, a: Any, b: Any) -> Any:
-        return ops.minimum(a, b)
-
-    def maximum(self, a: Any, b: Any) -> Any:
-        return ops.maximum(a, b)
-
-    def power(self, a: Any, b: Any) -> Any:
-        return ops.power(ops.cast(a, "float32"), ops.cast(b, "float32"))
-
-    def where(self, cond: Any, a: Any, b: Any) -> Any:
-        return ops.where(cond, a, b)
-
-
-KERAS_OPS = _KerasOps()
+KERAS_OPS = MathOps(  # floor, exp, log, cos, abs, minimum, maximum, power, where
+    ops.floor, ops.exp, ops.log, ops.cos, ops.abs, ops.minimum, ops.maximum,
+    lambda a, b: ops.power(ops.cast(a, "float32"), ops.cast(b, "float32")), ops.where,
+)  # fmt: skip
+""":class:`lrsearch.schedules.MathOps` on ``keras.ops`` tensors."""
 
 
 def check_schedule_args(schedule: Any, steps_per_epoch: Any) -> None:
@@ -95,11 +69,7 @@ class InGraphSchedule(keras.optimizers.schedules.LearningRateSchedule):
         granularity: str = "epoch",
     ) -> None:
         check_schedule_args(schedule, steps_per_epoch)
-        if granularity not in IN_GRAPH_GRANULARITIES:
-            raise ValueError(
-                f"Argument `granularity` must be one of {', '.join(IN_GRAPH_GRANULARITIES)}. "
-                f"Received: granularity={granularity!r}"
-            )
+        check_choice("granularity", granularity, IN_GRAPH_GRANULARITIES)
         self.schedule = schedule
         self.steps_per_epoch = steps_per_epoch
         self.granularity = granularity

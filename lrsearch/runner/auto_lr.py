@@ -172,20 +172,12 @@ def first_trials(info: dict[str, Any]) -> list[float]:
 
 def auto_initial_lr(prepared: Prepared) -> tuple[Prepared, dict[str, Any]]:
     """Replace ``initial_lr="auto"`` by each optimizer's band from a (stored or new) test."""
-    from lrsearch.space import SearchSpace
-
     o = prepared.options
     tests = range_tests(prepared, existing_study(o))
     bands = {name: band_of(info) for name, info in tests.items()}
     options = dataclasses.replace(o, initial_lr=bands)
     try:
-        space = SearchSpace(
-            families=o.families,
-            initial_lr=bands,
-            optimizers=o.optimizers,
-            epochs=o.epochs,
-            **o.ranges,
-        )
+        space = o.search_space(bands)
     except ValueError as exc:
         shown = ", ".join(f"{n} [{lo:.3g}, {hi:.3g}]" for n, (lo, hi) in bands.items())
         raise UsageError(f"--initial-lr auto found the bands {shown}, but {exc}") from None

@@ -44,6 +44,19 @@ class TuneOptions:
     progress: bool | None = None
     config_source: dict[str, Any] | None = None
 
+    def search_space(self, initial_lr: Any) -> Any:
+        """The :class:`~lrsearch.SearchSpace` of these options with ``initial_lr`` (unchecked:
+        ``ValueError`` as the space raises it)."""
+        from lrsearch.space import SearchSpace
+
+        return SearchSpace(
+            families=self.families,
+            initial_lr=initial_lr,
+            optimizers=self.optimizers,
+            epochs=self.epochs,
+            **self.ranges,
+        )
+
     def identity(self) -> dict[str, Any]:
         """What defines the study's experiment (stored in the study, compared on resume).
 
@@ -78,7 +91,6 @@ def check_options(o: TuneOptions) -> Any:
     Raises:
         UsageError: the first problem found, in one paragraph with its fix.
     """
-    from lrsearch.space import SearchSpace
 
     for flag, value in (
         ("trials", o.trials),
@@ -109,13 +121,7 @@ def check_options(o: TuneOptions) -> Any:
     else:
         lr_range = o.initial_lr
     try:
-        space = SearchSpace(
-            families=o.families,
-            initial_lr=lr_range,
-            optimizers=o.optimizers,
-            epochs=o.epochs,
-            **o.ranges,
-        )
+        space = o.search_space(lr_range)
     except ValueError as exc:
         msg = str(exc)
         if msg.startswith("Argument `initial_lr") and "not searched" in msg:

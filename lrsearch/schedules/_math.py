@@ -8,54 +8,28 @@ branches (as ``keras.ops.where`` does), so formulas keep both branches finite.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
 from typing import Any
-from typing import Protocol
 
 
-class MathOps(Protocol):
-    """The operations a schedule formula may use."""
+@dataclasses.dataclass(frozen=True)
+class MathOps:
+    """The operations a schedule formula may use, as functions of one namespace."""
 
-    def floor(self, x: Any) -> Any: ...
-    def exp(self, x: Any) -> Any: ...
-    def log(self, x: Any) -> Any: ...
-    def cos(self, x: Any) -> Any: ...
-    def abs(self, x: Any) -> Any: ...
-    def minimum(self, a: Any, b: Any) -> Any: ...
-    def maximum(self, a: Any, b: Any) -> Any: ...
-    def power(self, a: Any, b: Any) -> Any: ...
-    def where(self, cond: Any, a: Any, b: Any) -> Any: ...
-
-
-class _PythonOps:
-    """:class:`MathOps` on Python floats."""
-
-    def floor(self, x: Any) -> Any:
-        return float(math.floor(x))
-
-    def exp(self, x: Any) -> Any:
-        return math.exp(x)
-
-    def log(self, x: Any) -> Any:
-        return math.log(x)
-
-    def cos(self, x: Any) -> Any:
-        return math.cos(x)
-
-    def abs(self, x: Any) -> Any:
-        return abs(x)
-
-    def minimum(self, a: Any, b: Any) -> Any:
-        return min(a, b)
-
-    def maximum(self, a: Any, b: Any) -> Any:
-        return max(a, b)
-
-    def power(self, a: Any, b: Any) -> Any:
-        return float(a) ** b
-
-    def where(self, cond: Any, a: Any, b: Any) -> Any:
-        return a if cond else b
+    floor: Callable[[Any], Any]
+    exp: Callable[[Any], Any]
+    log: Callable[[Any], Any]
+    cos: Callable[[Any], Any]
+    abs: Callable[[Any], Any]
+    minimum: Callable[[Any, Any], Any]
+    maximum: Callable[[Any, Any], Any]
+    power: Callable[[Any, Any], Any]
+    where: Callable[[Any, Any, Any], Any]
 
 
-PY: MathOps = _PythonOps()
+PY = MathOps(  # floor, exp, log, cos, abs, minimum, maximum, power, where
+    lambda x: float(math.floor(x)), math.exp, math.log, math.cos, abs, min, max,
+    lambda a, b: float(a) ** b, lambda cond, a, b: a if cond else b,
+)  # fmt: skip

@@ -29,20 +29,41 @@ class ParamInfo:
     choices: tuple[Any, ...] = ()
 
 
-class RecordingDraw:
+class _Overridden:
+    """The user's overrides by parameter name, applied to a default range or choices."""
+
+    def __init__(self, overrides: dict[str, Override]) -> None:
+        self.overrides = overrides
+
+    def _bounds(self, name: str, low: Any, high: Any) -> tuple[Any, Any, Any]:
+        """``(fixed, low, high)``: ``fixed`` is the one value to use, or ``None``."""
+        o = self.overrides.get(name)
+        if o is None:
+            return None, low, high
+        if _is_fixed(o):
+            return o, low, high
+        return None, o[0], o[-1]
+
+    def _choices(self, name: str, choices: Sequence[Any]) -> tuple[Any, list[Any]]:
+        """``(fixed, options)``: ``fixed`` is the one value to use, or ``None``."""
+        o = self.overrides.get(name)
+        if o is not None and _is_fixed(o):
+            return o, [o]
+        return None, list(choices) if o is None else list(o)
+
+
+class RecordingDraw(_Overridden):
     """Draws the low (or high) end of every range and records what was asked."""
 
     def __init__(self, overrides: dict[str, Override], end: str = "low") -> None:
-        self.overrides = overrides
+        super().__init__(overrides)
         self.end = end
         self.seen: dict[str, ParamInfo] = {}
 
     def _pick(self, name: str, low: Any, high: Any) -> Any:
-        o = self.overrides.get(name)
-        if o is not None:
-            if _is_fixed(o):
-                return o
-            low, high = o[0], o[-1]
+        fixed, low, high = self._bounds(name, low, high)
+        if fixed is not None:
+            return fixed
         return low if self.end == "low" else high
 
     def float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
@@ -55,73 +76,62 @@ class RecordingDraw:
 
     def categorical(self, name: str, choices: Sequence[Any]) -> Any:
         self.seen.setdefault(name, ParamInfo(name, "categorical", choices=tuple(choices)))
-        o = self.overrides.get(name)
-        options = list(choices) if o is None else ([o] if _is_fixed(o) else list(o))
+        _, options = self._choices(name, choices)
         return options[0] if self.end == "low" else options[-1]
 
 
-class OptunaDraw:
+class OptunaDraw(_Overridden):
     """Suggests from an ``optuna.trial.Trial`` (the parameter name is the Optuna name)."""
 
     def __init__(self, trial: Any, overrides: dict[str, Override]) -> None:
+        super().__init__(overrides)
         self.trial = trial
-        self.overrides = overrides
 
     def float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
-        o = self.overrides.get(name)
-        if o is not None and _is_fixed(o):
-            return float(o)
-        if o is not None:
-            low, high = o
+        fixed, low, high = self._bounds(name, low, high)
+        if fixed is not None:
+            return float(fixed)
         return float(self.trial.suggest_float(name, low, high, log=log))
 
     def int(self, name: str, low: int, high: int) -> int:
-        o = self.overrides.get(name)
-        if o is not None and _is_fixed(o):
-            return int(o)
-        if o is not None:
-            low, high = o
+        fixed, low, high = self._bounds(name, low, high)
+        if fixed is not None:
+            return int(fixed)
         return int(self.trial.suggest_int(name, int(low), int(high)))
 
     def categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        o = self.overrides.get(name)
-        if o is not None and _is_fixed(o):
-            return o
-        options = list(choices) if o is None else list(o)
+        fixed, options = self._choices(name, choices)
+        if fixed is not None:
+            return fixed
         if len(options) == 1:
             return options[0]
         return self.trial.suggest_categorical(name, options)
 
 
-class KerasTunerDraw:
+class KerasTunerDraw(_Overridden):
     """Draws from a ``keras_tuner.HyperParameters`` (within the caller's scopes)."""
 
     def __init__(self, hp: Any, overrides: dict[str, Override]) -> None:
+        super().__init__(overrides)
         self.hp = hp
-        self.overrides = overrides
 
     def float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
-        o = self.overrides.get(name)
-        if o is not None and _is_fixed(o):
-            return float(self.hp.Fixed(name, float(o)))
-        if o is not None:
-            low, high = o
+        fixed, low, high = self._bounds(name, low, high)
+        if fixed is not None:
+            return float(self.hp.Fixed(name, float(fixed)))
         sampling = "log" if log else "linear"
         return float(self.hp.Float(name, float(low), float(high), sampling=sampling))
 
     def int(self, name: str, low: int, high: int) -> int:
-        o = self.overrides.get(name)
-        if o is not None and _is_fixed(o):
-            return int(self.hp.Fixed(name, int(o)))
-        if o is not None:
-            low, high = o
-        if int(low) == int(high):
-            return int(self.hp.Fixed(name, int(low)))
+        fixed, low, high = self._bounds(name, low, high)
+        if fixed is None and int(low) == int(high):
+            fixed = low
+        if fixed is not None:
+            return int(self.hp.Fixed(name, int(fixed)))
         return int(self.hp.Int(name, int(low), int(high)))
 
     def categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        o = self.overrides.get(name)
-        if o is not None and _is_fixed(o):
-            return self.hp.Fixed(name, o)
-        options = list(choices) if o is None else list(o)
+        fixed, options = self._choices(name, choices)
+        if fixed is not None:
+            return self.hp.Fixed(name, fixed)
         return self.hp.Choice(name, options)
