@@ -242,7 +242,7 @@ class CompareResult:
         Epochs a run did not reach (it diverged) or measured as NaN count as missing.
         """
         from lrsearch.report import Curve
-        from lrsearch.report._info import label_order
+        from lrsearch.report import label_order
 
         by_label = {f.label: f for f in self.families}
         out: list[Curve] = []
@@ -646,8 +646,8 @@ def write_compare(
     """
     import json
 
-    from lrsearch.report._write import prepare_out_dir
-    from lrsearch.report._write import save_axes_png
+    from lrsearch.report import prepare_out_dir
+    from lrsearch.report import save_axes_png
 
     out_dir = prepare_out_dir(out)
     files: list[Path] = []

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from lrsearch.compare import RunProgress
     from lrsearch.compare import compare
     from lrsearch.compare import write_compare
-    from lrsearch.report._write import check_out_dir
+    from lrsearch.report import check_out_dir
 
     families = parse_names(args.families, "--families")
     check_out_dir(args.out)  # a bad --out fails before any training (and creates nothing)
