@@ -1,9 +1,11 @@
-"""The layout of :mod:`lrsearch.compare` and of the output helpers it shares with reports.
+"""The layout of :mod:`lrsearch.compare`: one job per module, one public face.
 
-Imports point downward only: ``compare`` uses the trial's training, data, models, search space
-and reports, never the CLI, the study runner or the dashboard, and it reaches other packages
-through their public names only (no ``lrsearch.report._write``). Lazy imports inside functions
-count: they are read from the source, not from ``sys.modules``.
+The package-wide rules (layers, no cycles, no private module across packages) are checked for
+every module by the structure test; here, what is particular to ``compare``: every public name
+of its modules is re-exported by the package (so ``from lrsearch.compare import X`` keeps
+working), its modules import each other in one direction, and it stays beside the views of a
+study, below the command line and the study runner. Imports are read from the source, so lazy
+imports inside functions count.
 """
 
 from __future__ import annotations
@@ -12,128 +14,98 @@ import ast
 import importlib
 from pathlib import Path
 
-import pytest
-
 import lrsearch
+import lrsearch.compare
 
 PACKAGE = Path(lrsearch.__file__).parent
+REPO = PACKAGE.parent
 
-#: every name other code imported from ``lrsearch.compare`` when it was one module
-PUBLIC = (
-    "ADAPTIVE_DEFAULT_LR",
-    "CURVE_METRICS",
-    "DEFAULT_EPOCHS",
-    "CompareEntry",
-    "CompareResult",
-    "FamilyResult",
-    "RunProgress",
-    "RunResult",
-    "Spread",
-    "article_entries",
-    "article_entry",
-    "compare",
-    "plot_compare",
-    "study_entries",
-    "write_compare",
+#: the modules of the package, each importing only those before it
+ORDER = ("_contenders", "_results", "_run", "_plots")
+
+#: what compare must not import: the layers above it, and the other views beside it
+NOT_BELOW = (
+    "lrsearch.cli",
+    "lrsearch.runner",
+    "lrsearch.tune",
+    "lrsearch.workers",
+    "lrsearch.config",
+    "lrsearch.dashboard",
+    "lrsearch.rangetest",
 )
 
-#: layers above ``compare`` (or beside it) that it must not import
-ABOVE = ("lrsearch.cli", "lrsearch.tune", "lrsearch.workers", "lrsearch.runner")
-BESIDE = ("lrsearch.dashboard", "lrsearch.rangetest", "lrsearch.autolr")
+
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
 
 
-def _imports(path: Path) -> list[str]:
-    """Every ``lrsearch`` module ``path`` imports, at the top or inside a function."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names: list[str] = []
-    for node in ast.walk(tree):
+def _imported_modules(path: Path) -> list[str]:
+    """Every absolute module named by an import in ``path``, at the top or in a function."""
+    out: list[str] = []
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Import):
-            names += [a.name for a in node.names]
+            out += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.append(node.module)
-            # ``from lrsearch.report import _write`` imports a module too
-            names += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
-    return [n for n in names if n == "lrsearch" or n.startswith("lrsearch.")]
+            out.append(node.module)
+    return out
 
 
-def _package_of(path: Path) -> str:
-    """``lrsearch/compare/_run.py`` (and ``lrsearch/compare/__init__.py``) -> lrsearch.compare."""
-    return ".".join(path.relative_to(PACKAGE.parent).parts[:-1])
+def _defined_public_names(path: Path) -> set[str]:
+    """Classes, functions and constants a module defines (not imports) without a ``_``."""
+    names: set[str] = set()
+    for node in _tree(path).body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return {n for n in names if not n.startswith("_")}
 
 
-def _private_of_another_package(module: str, package: str) -> bool:
-    parts = module.split(".")
-    for i, part in enumerate(parts):
-        if part.startswith("_") and not part.startswith("__"):
-            owner = ".".join(parts[:i])
-            return owner != package
-    return False
-
-
-def _files() -> list[Path]:
-    return [
-        *sorted((PACKAGE / "compare").glob("*.py")),
-        PACKAGE / "report" / "_output.py",
-        PACKAGE / "cli" / "_compare.py",
-        PACKAGE / "cli" / "_report.py",
-    ]
-
-
-def test_compare_is_a_package_that_re_exports_every_public_name() -> None:
-    import lrsearch.compare as compare
-
-    assert (PACKAGE / "compare" / "__init__.py").exists()
+def test_the_package_re_exports_each_public_name_of_its_modules() -> None:
     assert not (PACKAGE / "compare.py").exists()
-    assert sorted(compare.__all__) == sorted(PUBLIC)
-    for name in PUBLIC:
-        assert getattr(compare, name) is not None, name
-    # the function of the same name as the package is the function
-    assert callable(compare.compare)
+    exported = set(lrsearch.compare.__all__)
+    for name in ORDER:
+        module = importlib.import_module(f"lrsearch.compare.{name}")
+        for public in _defined_public_names(PACKAGE / "compare" / f"{name}.py"):
+            assert public in exported, f"{name}.{public} is not in lrsearch.compare.__all__"
+            assert getattr(lrsearch.compare, public) is getattr(module, public)
+    assert callable(lrsearch.compare.compare)  # the function, not a module of that name
 
 
-@pytest.mark.parametrize("path", _files(), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_no_private_module_of_another_package_is_imported(path: Path) -> None:
-    package = _package_of(path)
-    bad = [m for m in _imports(path) if _private_of_another_package(m, package)]
-    assert bad == [], f"{path.name} imports private modules of other packages: {bad}"
+def test_every_name_imported_from_lrsearch_compare_exists() -> None:
+    used: set[str] = set()
+    for folder in ("lrsearch", "tests", "examples", "benchmarks"):
+        for path in (REPO / folder).rglob("*.py"):
+            for node in ast.walk(_tree(path)):
+                if isinstance(node, ast.ImportFrom) and node.module == "lrsearch.compare":
+                    used.update(a.name for a in node.names)
+    assert {"compare", "write_compare", "CompareEntry", "RunProgress"} <= used
+    assert used <= set(lrsearch.compare.__all__)
 
 
-@pytest.mark.parametrize(
-    "path", sorted((PACKAGE / "compare").glob("*.py")), ids=lambda p: p.name
-)
-def test_compare_imports_only_lower_layers(path: Path) -> None:
-    bad = [m for m in _imports(path) if m.startswith(ABOVE + BESIDE)]
-    assert bad == [], f"compare/{path.name} imports {bad}"
-
-
-def test_report_does_not_import_compare() -> None:
-    for path in sorted((PACKAGE / "report").glob("*.py")):
-        assert not [m for m in _imports(path) if m.startswith("lrsearch.compare")], path.name
-
-
-def test_compare_modules_import_downward_within_the_package() -> None:
-    """contenders <- results <- run, plots; nothing imports the package's ``__init__``."""
-    order = ["_contenders", "_results", "_run", "_plots"]
-    for i, name in enumerate(order):
-        path = PACKAGE / "compare" / f"{name}.py"
-        inside = [
-            m.removeprefix("lrsearch.compare.")
-            for m in _imports(path)
+def test_modules_import_each_other_in_one_direction() -> None:
+    for i, name in enumerate(ORDER):
+        inside = {
+            m
+            for m in _imported_modules(PACKAGE / "compare" / f"{name}.py")
             if m.startswith("lrsearch.compare")
-        ]
-        assert "lrsearch.compare" not in inside, f"{name} imports the package itself"
-        later = set(order[i:])
-        assert not later.intersection(inside), f"{name} imports {later.intersection(inside)}"
-        importlib.import_module(f"lrsearch.compare.{name}")
+        }
+        allowed = {f"lrsearch.compare.{earlier}" for earlier in ORDER[:i]}
+        assert inside <= allowed, f"{name} imports {sorted(inside - allowed)}"
 
 
-def test_output_helpers_have_one_public_home() -> None:
+def test_compare_imports_nothing_above_or_beside_it() -> None:
+    for path in sorted((PACKAGE / "compare").glob("*.py")):
+        bad = [m for m in _imported_modules(path) if m.startswith(NOT_BELOW)]
+        assert bad == [], f"compare/{path.name} imports {bad}"
+
+
+def test_output_folder_helpers_have_one_public_home() -> None:
     import lrsearch.report as report
     from lrsearch.report import _output
-    from lrsearch.report import _write
 
+    for name in ("check_out_dir", "prepare_out_dir", "save_axes_png", "label_order"):
+        assert name in report.__all__
     for name in ("check_out_dir", "prepare_out_dir", "save_axes_png"):
         assert getattr(report, name) is getattr(_output, name)
-        assert name in report.__all__
-        assert name not in vars(_write) or getattr(_write, name) is getattr(_output, name)
-    assert "label_order" in report.__all__
