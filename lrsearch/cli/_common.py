@@ -110,6 +110,25 @@ def add_task_argument(parser: argparse.ArgumentParser, default: str | None = Non
     )
 
 
+def add_progress_argument(
+    parser: argparse.ArgumentParser, what: str, default: str | None = "auto"
+) -> None:
+    """``--progress auto|on|off``: ``what`` (e.g. "a line per file") on stderr, or not."""
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "on", "off"),
+        default=default,
+        help=f"{what} on stderr: auto (when stderr is a terminal), on, off",
+    )
+
+
+def shows_progress(args: argparse.Namespace) -> bool:
+    """Whether ``--progress`` asks for progress lines now (``auto``: stderr is a terminal)."""
+    import sys
+
+    return {"auto": sys.stderr.isatty(), "on": True, "off": False}[args.progress or "auto"]
+
+
 def parse_names(text: str | None, option: str) -> tuple[str, ...] | None:
     """``"a, b"`` -> ``("a", "b")``; ``None`` stays ``None``; empty is an error."""
     if text is None:

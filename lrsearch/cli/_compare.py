@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
+from lrsearch.cli._common import add_progress_argument
 from lrsearch.cli._common import add_study_arguments
 from lrsearch.cli._common import add_task_argument
 from lrsearch.cli._common import parse_names
 from lrsearch.cli._common import print_json
+from lrsearch.cli._common import shows_progress
 
 HELP = "train each family K times on the same seeds and budget: mean and spread, plots"
 DESCRIPTION = """\
@@ -39,6 +42,25 @@ examples:
 """
 
 
+#: options left out take the study's setting (without a study: the default in brackets)
+_STUDY_SETTINGS: tuple[tuple[str, type, str, str], ...] = (
+    (
+        "--epochs",
+        int,
+        "E",
+        "epochs per run, the same for every family (default: each study family's trial "
+        "budget, or 20)",
+    ),
+    ("--dataset", str, "NAME|PATH", "dataset (the study's, or digits); as for lrsearch tune"),
+    ("--model", str, "NAME|FILE.py:FUNC", "model (the study's, or mlp); as for lrsearch tune"),
+    ("--batch-size", int, "B", "batch size (the study's, or 64)"),
+    ("--subsample", int, "N", "use N random examples of the dataset (the study's, or all)"),
+)
+
+#: the options that are keyword arguments of :func:`lrsearch.compare.compare` of the same name
+_PASSED_ON = ("seeds", "epochs", "dataset", "model", "batch_size", "subsample", "task", "seed")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_study_arguments(p)
     p.add_argument(
@@ -49,59 +71,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "trials (family or family:optimizer)",
     )
     p.add_argument("--seeds", type=int, default=3, metavar="K", help="runs per family (3)")
-    p.add_argument(
-        "--epochs",
-        type=int,
-        default=None,
-        metavar="E",
-        help="epochs per run, the same for every family (default: each study family's trial "
-        "budget, or 20)",
-    )
-    p.add_argument(
-        "--dataset",
-        default=None,
-        metavar="NAME|PATH",
-        help="dataset (the study's, or digits); as for lrsearch tune",
-    )
-    p.add_argument(
-        "--model",
-        default=None,
-        metavar="NAME|FILE.py:FUNC",
-        help="model (the study's, or mlp); as for lrsearch tune",
-    )
+    for flag, kind, metavar, text in _STUDY_SETTINGS:
+        p.add_argument(flag, type=kind, default=None, metavar=metavar, help=text)
     add_task_argument(p)
-    p.add_argument(
-        "--batch-size", type=int, default=None, metavar="B", help="batch size (the study's, or 64)"
-    )
-    p.add_argument(
-        "--subsample",
-        type=int,
-        default=None,
-        metavar="N",
-        help="use N random examples of the dataset (the study's, or all)",
-    )
     p.add_argument(
         "--seed", type=int, default=0, metavar="S", help="first seed; also splits the data (0)"
     )
     p.add_argument("--out", required=True, metavar="DIR", help="folder for plots and tables")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
-    p.add_argument(
-        "--progress",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help="a line per training run on stderr: auto (when stderr is a terminal), on, off",
-    )
+    add_progress_argument(p, "a line per training run")
 
 
 def run(args: argparse.Namespace) -> int:
     from lrsearch.compare import RunProgress
     from lrsearch.compare import compare
     from lrsearch.compare import write_compare
-    from lrsearch.report._write import check_out_dir
+    from lrsearch.report import check_out_dir
 
     families = parse_names(args.families, "--families")
     check_out_dir(args.out)  # a bad --out fails before any training (and creates nothing)
-    show = {"auto": sys.stderr.isatty(), "on": True, "off": False}[args.progress]
+    show = shows_progress(args)
 
     def on_run(p: RunProgress) -> None:
         if not show:
@@ -124,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {path}", file=sys.stderr, flush=True)
 
     if families is not None:
-        kwargs: dict[str, object] = {"families": families}
+        kwargs: dict[str, Any] = {"families": families}
         if args.storage is not None or args.study_name is not None:
             kwargs.update(storage=args.storage, study_name=args.study_name)
     else:
@@ -135,18 +124,8 @@ def run(args: argparse.Namespace) -> int:
             "storage": args.storage or default_storage(),
             "study_name": args.study_name or default_study_name(),
         }
-    result = compare(
-        seeds=args.seeds,
-        epochs=args.epochs,
-        dataset=args.dataset,
-        model=args.model,
-        batch_size=args.batch_size,
-        subsample=args.subsample,
-        task=args.task,
-        seed=args.seed,
-        on_run=on_run,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    kwargs.update({name: getattr(args, name) for name in _PASSED_ON})
+    result = compare(on_run=on_run, **kwargs)
     files = write_compare(result, args.out, on_file=on_file)
     if args.format == "json":
         data = result.to_dict(history=False)

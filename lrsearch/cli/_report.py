@@ -6,7 +6,9 @@ import argparse
 import sys
 
 from lrsearch.cli._common import add_config_argument
+from lrsearch.cli._common import add_progress_argument
 from lrsearch.cli._common import add_study_arguments
+from lrsearch.cli._common import shows_progress
 from lrsearch.cli._common import storage_of
 from lrsearch.cli._common import study_name_of
 
@@ -35,12 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_study_arguments(p)
     add_config_argument(p)
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the files")
-    p.add_argument(
-        "--progress",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help="a line per file on stderr: auto (when stderr is a terminal), on, off",
-    )
+    add_progress_argument(p, "a line per file")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from lrsearch.storage import load_study
 
     study = load_study(storage_of(args), study_name_of(args))
-    show = {"auto": sys.stderr.isatty(), "on": True, "off": False}[args.progress]
+    show = shows_progress(args)
 
     def on_step(s: ReportStep) -> None:
         if not show:

@@ -29,7 +29,11 @@ from lrsearch.report._info import family_bests
 from lrsearch.report._info import family_summaries
 from lrsearch.report._info import format_params
 from lrsearch.report._info import importance_info
+from lrsearch.report._info import label_order
 from lrsearch.report._info import optimization_history_info
+from lrsearch.report._output import check_out_dir
+from lrsearch.report._output import prepare_out_dir
+from lrsearch.report._output import save_axes_png
 from lrsearch.report._plots import family_color
 from lrsearch.report._plots import plot_curves
 from lrsearch.report._plots import plot_family_values
@@ -58,11 +62,13 @@ __all__ = [
     "ReportResult",
     "ReportStep",
     "best_curves",
+    "check_out_dir",
     "family_bests",
     "family_color",
     "family_summaries",
     "format_params",
     "importance_info",
+    "label_order",
     "optimization_history_info",
     "plot_curves",
     "plot_family_values",
@@ -72,7 +78,9 @@ __all__ = [
     "plot_param_importances",
     "plot_val_accuracy",
     "plot_val_loss",
+    "prepare_out_dir",
     "report",
+    "save_axes_png",
     "summary_csv",
     "summary_markdown",
     "summary_records",

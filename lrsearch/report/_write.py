@@ -16,6 +16,8 @@ from lrsearch.report._info import importance_info
 from lrsearch.report._info import label_function
 from lrsearch.report._info import lrsearch_trials
 from lrsearch.report._info import optimization_history_info
+from lrsearch.report._output import prepare_out_dir
+from lrsearch.report._output import save_axes_png
 from lrsearch.report._tables import summary_csv
 from lrsearch.report._tables import summary_markdown
 from lrsearch.tasks import METRIC_LABEL
@@ -24,9 +26,6 @@ from lrsearch.tasks import history_metric
 if TYPE_CHECKING:
     import optuna
     from matplotlib.axes import Axes
-
-#: resolution of the PNG files
-DPI = 130
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,55 +55,6 @@ class ReportResult:
             "files": [str(p) for p in self.files],
             "skipped": dict(self.skipped),
         }
-
-
-def check_out_dir(out: str | Path) -> Path:
-    """Check, without creating anything, that ``out`` can become the output folder.
-
-    Raises:
-        UsageError: ``out`` is a file, or its nearest existing parent is not a writable folder.
-    """
-    import os
-
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {path} is a file, not a folder. Pass a folder for the output.")
-    parent = path
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if parent.exists() and (not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK)):
-        raise UsageError(
-            f"Cannot write the output folder {path}: {parent} is not a writable folder. Pass "
-            "an --out folder in a writable place."
-        )
-    return path
-
-
-def prepare_out_dir(out: str | Path) -> Path:
-    """Create ``out`` (and its parents); :class:`UsageError` when that is impossible."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {path} is a file, not a folder. Pass a folder for the output.")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(
-            f"Cannot create the output folder {path} ({exc.strerror or exc}). Pass an --out "
-            "folder in a writable place."
-        ) from None
-    return path
-
-
-def save_axes_png(
-    draw: Callable[[Axes], Any], path: Path, *, figsize: tuple[float, float]
-) -> None:
-    """Draw on a fresh figure (no pyplot, no window) and save it as a PNG."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize, layout="constrained")
-    ax = fig.subplots()
-    draw(ax)
-    fig.savefig(path, dpi=DPI, format="png")
 
 
 def _budgets(trials: list[optuna.trial.FrozenTrial]) -> str:

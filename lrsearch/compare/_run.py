@@ -1,0 +1,186 @@
+"""``compare()``: every contender trained on the same seeds, data split and budget."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+
+from lrsearch.compare._contenders import CompareEntry
+from lrsearch.compare._contenders import article_entries
+from lrsearch.compare._contenders import study_entries
+from lrsearch.compare._results import CompareResult
+from lrsearch.compare._results import FamilyResult
+from lrsearch.compare._results import RunResult
+from lrsearch.errors import UsageError
+from lrsearch.tasks import HISTORY_METRICS
+
+#: epochs per run of the articles' settings when neither ``epochs`` nor a study says
+DEFAULT_EPOCHS = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class RunProgress:
+    """Passed to ``on_run`` after each training run."""
+
+    index: int
+    total: int
+    run: RunResult
+
+
+def _positive(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(
+            f"--{name} must be a whole number >= 1 (received {value!r}). Pass e.g. --{name} 3."
+        )
+    return value
+
+
+def _stop_on_nan() -> Any:
+    import keras
+
+    class StopOnNaN(keras.callbacks.Callback):
+        """Stops at the end of an epoch whose loss is NaN or infinite (a diverged run)."""
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            for key in ("loss", "val_loss"):
+                value = (logs or {}).get(key)
+                if value is not None and not math.isfinite(float(value)):
+                    self.model.stop_training = True
+
+    return StopOnNaN()
+
+
+def _clean(history: dict[str, list[Any]]) -> dict[str, list[float | None]]:
+    out: dict[str, list[float | None]] = {}
+    for key in ("learning_rate", "loss", "val_loss", *HISTORY_METRICS):
+        if key not in history:
+            continue
+        vals: list[float | None] = []
+        for v in history[key]:
+            try:
+                f = float(v)
+            except (TypeError, ValueError):
+                vals.append(None)
+                continue
+            vals.append(f if math.isfinite(f) else None)
+        out[key] = vals
+    return out
+
+
+def compare(
+    families: Sequence[str] | None = None,
+    *,
+    storage: str | None = None,
+    study_name: str | None = None,
+    entries: Sequence[CompareEntry] | None = None,
+    seeds: int = 3,
+    epochs: int | None = None,
+    dataset: str | None = None,
+    model: str | None = None,
+    batch_size: int | None = None,
+    subsample: int | None = None,
+    val_fraction: float | None = None,
+    task: str | None = None,
+    seed: int = 0,
+    on_run: Callable[[RunProgress], None] | None = None,
+) -> CompareResult:
+    """Train every contender ``seeds`` times on the same seeds and budget (module docstring).
+
+    Exactly one of ``families`` (the articles' settings), ``storage`` + ``study_name`` (each
+    family's best trial) or ``entries`` (your own specs) says what to compare. ``dataset``,
+    ``model``, ``task``, ``batch_size``, ``subsample`` and ``val_fraction`` default to the
+    study's (``digits``, ``mlp``, ``auto``, 64 without a study). ``epochs``: the same budget
+    for every family; by default each study family trains for as many epochs as its trial ran
+    (20 for the articles' settings). The data split is drawn once with ``seed``; run ``i`` of
+    every family uses model seed ``seed + i``.
+
+    Raises:
+        UsageError: both or neither of a study and families, an unknown family, ``seeds`` or
+            ``epochs`` < 1, a study with nothing finished, a bad dataset or model.
+    """
+    given = [
+        families is not None,
+        storage is not None or study_name is not None,
+        entries is not None,
+    ]
+    if sum(given) > 1:
+        raise UsageError(
+            "Compare either the best trials of a study (--storage/--study-name) "
+            "or the articles' settings (--families), not both."
+        )
+    if sum(given) == 0:
+        raise UsageError(
+            "Nothing to compare: pass --families (the articles' settings of those "
+            "families) or a study (--storage and --study-name)."
+        )
+    _positive("seeds", seeds)
+    config: dict[str, Any] = {}
+    name: str | None = None
+    contenders: list[CompareEntry] = list(entries or [])
+    if storage is not None or study_name is not None:
+        from lrsearch.storage import default_storage
+        from lrsearch.storage import default_study_name
+        from lrsearch.storage import load_study
+
+        study = load_study(storage or default_storage(), study_name or default_study_name())
+        name = study.study_name
+        stored = study.user_attrs.get("lrsearch_config")
+        config = stored if isinstance(stored, dict) else {}
+        contenders = study_entries(study)
+    if epochs is not None:
+        _positive("epochs", epochs)
+        contenders = [dataclasses.replace(e, epochs=None) for e in contenders]
+    else:
+        budgets = [e.epochs for e in contenders if e.epochs is not None]
+        epochs = max(budgets) if budgets else int(config.get("epochs") or DEFAULT_EPOCHS)
+    epochs = _positive("epochs", epochs)
+    batch_size = _positive(
+        "batch-size", batch_size if batch_size is not None else int(config.get("batch_size") or 64)
+    )
+    if families is not None:
+        contenders = article_entries(list(families), epochs)
+    if not contenders:
+        raise UsageError("Nothing to compare: `entries` is empty.")
+    dataset = dataset or str(config.get("dataset") or "digits")
+    model = model or str(config.get("model") or "mlp")
+    if subsample is None:
+        subsample = config.get("subsample")
+    if val_fraction is None:
+        val_fraction = float(config.get("val_fraction") or 0.2)
+
+    if task is None:
+        task = str(config.get("task") or "auto")
+    from lrsearch.data import load_dataset
+    from lrsearch.models import check_fits
+    from lrsearch.training import Trainer
+
+    data = load_dataset(
+        dataset, val_fraction=val_fraction, seed=seed, subsample=subsample, task=task
+    )
+    import keras
+
+    check_fits(model, data, seed)
+    trainer = Trainer(data, model, batch_size=batch_size)
+    seed_list = [seed + i for i in range(seeds)]
+    total = len(contenders) * len(seed_list)
+    results: list[FamilyResult] = []
+    index = 0
+    for entry in contenders:
+        runs: list[RunResult] = []
+        for s in seed_list:
+            start = time.monotonic()
+            history = trainer.fit(entry.spec, entry.epochs or epochs, s, [_stop_on_nan()])
+            run = RunResult(entry.label, s, _clean(history), time.monotonic() - start)
+            runs.append(run)
+            index += 1
+            if on_run is not None:
+                on_run(RunProgress(index, total, run))
+        results.append(FamilyResult(entry, runs))
+    keras.backend.clear_session()
+    return CompareResult(
+        results, seed_list, epochs, dataset, model, batch_size, name, task=data.task
+    )
