@@ -480,8 +480,6 @@ def _range(path: str, key: str, spec: Any) -> Any:
 
 def _check_space(path: str, options: Mapping[str, Any]) -> None:
     """Build the search space the file describes: catches ranges that break a family."""
-    from lrsearch.space import SearchSpace
-
     ranges: dict[str, Any] = options.get("ranges", {})
     lr = options.get("initial_lr")
     optimizers = options.get("optimizers", ("sgd",))
@@ -489,13 +487,13 @@ def _check_space(path: str, options: Mapping[str, Any]) -> None:
         # a table may name optimizers that --optimizers adds: checked again after the merge
         optimizers = tuple(dict.fromkeys([*optimizers, *lr]))
     try:
-        SearchSpace(
+        partial = TuneOptions(
             families=options.get("families"),
-            initial_lr=None if lr == "auto" else lr,
             optimizers=optimizers,
             epochs=options.get("epochs", 20),
-            **ranges,
+            ranges=ranges,
         )
+        partial.search_space(None if lr == "auto" else lr)
     except ValueError as exc:
         msg = str(exc)
         key = next((f"ranges.{n}" for n in ranges if f"`{n}`" in msg), "ranges")

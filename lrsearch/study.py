@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from lrsearch.errors import UsageError
+from lrsearch.optimizers import uses_momentum
 from lrsearch.space import ScheduleSpec
 from lrsearch.storage import load_study
 
@@ -147,7 +148,7 @@ def format_table(summary: dict[str, Any]) -> str:
         ("family", summary["family"]),
         ("optimizer", summary["optimizer"]),
     ]
-    if summary["optimizer"] in ("sgd", "nesterov"):
+    if uses_momentum(summary["optimizer"]):
         rows.append(("momentum", fmt(summary["momentum"])))
     rows += [(k, fmt(v)) for k, v in summary["params"].items()]
     width = max(len(k) for k, _ in rows)

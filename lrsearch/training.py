@@ -28,6 +28,7 @@ import numpy as np
 from lrsearch.data import Dataset
 from lrsearch.models import build_for
 from lrsearch.models import loss_and_metrics
+from lrsearch.optimizers import uses_momentum
 from lrsearch.space import ScheduleSpec
 
 #: validation batches are inference only: larger batches cost no accuracy and save overhead
@@ -83,7 +84,7 @@ class Trainer:
         )
 
     def _optimizer(self, spec: ScheduleSpec) -> keras.optimizers.Optimizer:
-        if self.reuse and spec.optimizer in ("sgd", "nesterov"):
+        if self.reuse and uses_momentum(spec.optimizer):
             from lrsearch.keras import VariableMomentumSGD
 
             return VariableMomentumSGD(

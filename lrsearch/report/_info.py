@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import NamedTuple
 
+from lrsearch.optimizers import uses_momentum
 from lrsearch.schedules import FAMILIES
 from lrsearch.tasks import HISTORY_METRICS
 
@@ -157,7 +158,7 @@ def _best_params(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
     params = {"initial_lr": raw.pop("initial_lr")} if "initial_lr" in raw else {}
     params.update(raw)
     optimizer = spec.get("optimizer", "sgd")
-    if optimizer in ("sgd", "nesterov") and "momentum" in spec:
+    if uses_momentum(optimizer) and "momentum" in spec:
         params["momentum"] = spec["momentum"]
     if not params:  # not recorded by lrsearch: fall back on Optuna's parameters
         params = {k: v for k, v in trial.params.items() if k != "family"}
