@@ -12,24 +12,32 @@ Recorded on every trial (finished, pruned or diverged):
   (non-finite values stored as ``None``);
 * ``val_loss`` of every epoch as Optuna intermediate values (the pruner's input);
 * on divergence (NaN or inf loss): state PRUNED with ``pruned_reason`` and ``diverged_lr``.
+
+Pruning is the study's pruner's decision: :class:`TrialReporter` reports each epoch's
+``val_loss`` and asks ``trial.should_prune()``. Sparing warm-ups is the pruner's job too
+(:class:`lrsearch.pruners.ScheduleAwarePruner` reads the ``spec`` attribute set before training).
+What else happens after a trial (the dashboard's trial note) is a hook, ``on_trial_end``.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import keras
 import optuna
 
-from lrsearch.dashboard import write_trial_note
 from lrsearch.space import ScheduleSpec
 from lrsearch.space import SearchSpace
 from lrsearch.tasks import HISTORY_METRICS
 from lrsearch.training import Trainer
 
 HISTORY_KEYS = ("loss", "val_loss", "learning_rate", *HISTORY_METRICS)
+
+#: ``on_trial_end(trial, spec, history)``: after each trial, whatever its end
+TrialEndHook = Callable[[optuna.trial.Trial, ScheduleSpec, dict[str, list[float | None]]], None]
 
 
 def _finite_or_none(x: Any) -> float | None:
@@ -55,23 +63,21 @@ class Diverged(Exception):
 class TrialReporter(keras.callbacks.Callback):
     """Records history, reports ``val_loss`` to Optuna, prunes, and detects divergence.
 
-    Pruning is schedule-aware: a family with a warm-up is not pruned before its warm-up ends
-    (a median pruner would otherwise compare a warming-up rate with full-rate trials).
+    After each epoch with a ``val_loss`` it reports it and raises ``optuna.TrialPruned`` when
+    ``trial.should_prune()`` says so: what is spared (a warm-up, see
+    :class:`lrsearch.pruners.ScheduleAwarePruner`) is the study's pruner's decision.
     """
 
     def __init__(
         self,
         trial: optuna.trial.Trial,
-        spec: ScheduleSpec,
         *,
-        schedule_aware: bool,
         should_stop: Callable[[], bool] | None = None,
     ):
         super().__init__()
         self.should_stop = should_stop
         self.trial = trial
         self.history: dict[str, list[float | None]] = {}
-        self.no_prune_before = math.ceil(spec.warmup_epochs) if schedule_aware else 0
 
     def _check_stop(self) -> None:
         # A Ctrl-C raised inside a destructor or a library callback is swallowed there
@@ -97,7 +103,7 @@ class TrialReporter(keras.callbacks.Callback):
         if val_loss is None:
             return
         self.trial.report(float(val_loss), epoch)
-        if epoch + 1 >= self.no_prune_before and self.trial.should_prune():
+        if self.trial.should_prune():
             raise optuna.TrialPruned(
                 f"pruned at epoch {epoch}: val_loss {float(val_loss):.4g} worse than the pruner's "
                 "threshold"
@@ -112,10 +118,17 @@ class Objective:
         trainer: how to train (data, model recipe, batch size).
         epochs: epochs per trial.
         seed: base seed; trial ``n`` trains with ``seed + n``.
-        schedule_aware_pruning: do not prune warm-up families during their warm-up.
+        schedule_aware_pruning: kept for callers of earlier versions; it has no effect. Sparing
+            warm-ups is the study pruner's job: :func:`lrsearch.pruners.make_pruner` with
+            ``schedule_aware=True``, or :class:`lrsearch.pruners.ScheduleAwarePruner`.
         on_spec: called with each drawn spec before training (progress display).
         should_stop: polled before every batch; when it returns True, training stops with
             ``KeyboardInterrupt`` (a Ctrl-C whose own exception was swallowed somewhere).
+        on_trial_end: called as ``on_trial_end(trial, spec, history)`` after each trial
+            however it ended (finished, pruned, diverged, interrupted), once its ``history``
+            attribute is stored; e.g. :func:`lrsearch.dashboard.write_trial_note`. Never fatal:
+            an exception it raises is reported once on stderr and the trial ends as it would
+            have.
     """
 
     def __init__(
@@ -128,6 +141,7 @@ class Objective:
         schedule_aware_pruning: bool = True,
         on_spec: Callable[[optuna.trial.Trial, ScheduleSpec], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        on_trial_end: TrialEndHook | None = None,
     ) -> None:
         self.space = space
         self.trainer = trainer
@@ -136,6 +150,27 @@ class Objective:
         self.schedule_aware_pruning = schedule_aware_pruning
         self.on_spec = on_spec
         self.should_stop = should_stop
+        self.on_trial_end = on_trial_end
+        self._hook_warned = False
+
+    def _trial_ended(
+        self,
+        trial: optuna.trial.Trial,
+        spec: ScheduleSpec,
+        history: dict[str, list[float | None]],
+    ) -> None:
+        if self.on_trial_end is None:
+            return
+        try:
+            self.on_trial_end(trial, spec, history)
+        except Exception as exc:  # a hook is a nicety: never fail (or re-fail) a trial over it
+            if not self._hook_warned:
+                self._hook_warned = True
+                print(
+                    f"lrsearch: warning: the on_trial_end hook failed ({type(exc).__name__}: "
+                    f"{exc}); tuning goes on.",
+                    file=sys.stderr,
+                )
 
     def __call__(self, trial: optuna.trial.Trial) -> float:
         spec = self.space.suggest(trial)
@@ -145,9 +180,7 @@ class Objective:
         trial.set_user_attr("epochs", self.epochs)
         if self.on_spec is not None:
             self.on_spec(trial, spec)
-        reporter = TrialReporter(
-            trial, spec, schedule_aware=self.schedule_aware_pruning, should_stop=self.should_stop
-        )
+        reporter = TrialReporter(trial, should_stop=self.should_stop)
         try:
             self.trainer.fit(spec, self.epochs, self.seed + trial.number, [reporter])
         except Diverged as exc:
@@ -159,7 +192,7 @@ class Objective:
             raise
         finally:
             trial.set_user_attr("history", reporter.history)
-            write_trial_note(trial, spec.to_dict(), reporter.history)  # dashboard: LR curve
+            self._trial_ended(trial, spec, reporter.history)
         losses = [v for v in reporter.history.get("val_loss", []) if v is not None]
         if not losses:
             raise optuna.TrialPruned("no finite val_loss was measured")

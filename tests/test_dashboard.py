@@ -99,7 +99,7 @@ def test_dashboard_storage_never_creates_a_database(tmp_path: Path) -> None:
         dashboard.open_dashboard_storage(f"sqlite:///{tmp_path / 'missing.db'}")
     assert not (tmp_path / "missing.db").exists()
     (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
-    with pytest.raises(UsageError, match="Cannot read"):
+    with pytest.raises(UsageError, match="Cannot open"):
         dashboard.open_dashboard_storage(f"sqlite:///{tmp_path / 'junk.db'}")
 
 

@@ -43,6 +43,7 @@ from lrsearch.report._plots import plot_optimization_history
 from lrsearch.report._plots import plot_param_importances
 from lrsearch.report._plots import plot_val_accuracy
 from lrsearch.report._plots import plot_val_loss
+from lrsearch.report._plots import wants_log
 from lrsearch.report._tables import summary_csv
 from lrsearch.report._tables import summary_markdown
 from lrsearch.report._tables import summary_records
@@ -84,5 +85,6 @@ __all__ = [
     "summary_csv",
     "summary_markdown",
     "summary_records",
+    "wants_log",
     "write_report",
 ]

@@ -1,43 +1,29 @@
-"""The Optuna dashboard on a study database, with each trial's learning-rate curve in it.
+"""Writing lrsearch's views into a study for optuna-dashboard (cheap, never fatal).
 
-Two halves:
-
-* **Writing** (called by ``lrsearch tune``, cheap, never fatal): after each trial,
-  :func:`write_trial_note` saves a trial note (optuna-dashboard's ``save_note``) with the
-  schedule, a one-line sketch of the learning-rate curve and a Markdown table of epoch,
-  learning rate, loss, val_loss and val_accuracy (val_mae for regression). At the end of
-  each tune run,
-  :func:`refresh_study_views` saves the study note (the per-family summary, kept below any
-  text of your own) and two graphs (``save_plotly_graph_object``): the learning-rate curves
-  and the validation loss of each family's best trial.
-* **Serving**: :func:`serve` runs optuna-dashboard's WSGI app on ``host:port`` with the
-  standard library's server, on a storage opened without creating anything
-  (:func:`open_dashboard_storage`). SQLite studies are in WAL mode, so the dashboard reads
-  while ``lrsearch tune`` writes, and neither waits for the other.
-
-In the dashboard: a trial's page shows its note (the curve and the table); the study's page
-shows the summary note and the graphs. Over HTTP, ``GET /api/studies/<study_id>`` returns
-them: ``trials[i].note.body`` and ``plotly_graph_objects``.
+* After each trial, :func:`write_trial_note` saves a trial note (optuna-dashboard's
+  ``save_note``) with the schedule, a one-line sketch of the learning-rate curve and a Markdown
+  table of epoch, learning rate, loss, val_loss and val_accuracy (val_mae for regression).
+  It is an ``on_trial_end`` hook of :class:`lrsearch.objective.Objective`.
+* At the end of each tune run, :func:`refresh_study_views` saves the study note (the
+  per-family summary, kept below any text of your own) and two graphs
+  (``save_plotly_graph_object``): the learning-rate curves and the validation loss of each
+  family's best trial.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import signal
 import sys
-from collections.abc import Callable
-from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from typing import Any
 
-from lrsearch.errors import UsageError
-
 if TYPE_CHECKING:
     import optuna
+
+    from lrsearch.space import ScheduleSpec
 
 #: graph ids of :func:`refresh_study_views` (stable: each refresh replaces the last)
 LR_GRAPH_ID = "lrsearch-learning-rate-curves"
@@ -140,14 +126,19 @@ def _warn_once(what: str, exc: BaseException) -> None:
 
 def write_trial_note(
     trial: optuna.trial.Trial,
-    spec: Mapping[str, Any],
+    spec: ScheduleSpec | Mapping[str, Any],
     history: Mapping[str, Sequence[float | None]],
 ) -> None:
-    """Save :func:`trial_note` as the trial's dashboard note. Never raises (warns once)."""
+    """Save :func:`trial_note` as the trial's dashboard note. Never raises (warns once).
+
+    ``spec`` is a :class:`lrsearch.ScheduleSpec` or its :meth:`~lrsearch.ScheduleSpec.to_dict`,
+    so this is an ``on_trial_end`` hook of :class:`lrsearch.objective.Objective` as it is.
+    """
     try:
         from optuna_dashboard import save_note
 
-        save_note(trial, trial_note(spec, history))
+        data = spec if isinstance(spec, Mapping) else spec.to_dict()
+        save_note(trial, trial_note(data, history))
     except Exception as exc:  # the note is a nicety: never fail a trial over it
         _warn_once("trial note", exc)
 
@@ -169,7 +160,7 @@ def curves_figure(study: optuna.Study, metric: str) -> dict[str, Any] | None:
     """A plotly figure (as a dict) of ``metric`` per epoch of each family's best trial."""
     from lrsearch.report import best_curves
     from lrsearch.report import family_color
-    from lrsearch.report._plots import wants_log
+    from lrsearch.report import wants_log
 
     curves = best_curves(study, metric)
     if not curves:
@@ -251,138 +242,3 @@ def refresh_study_views(study: optuna.Study) -> None:
                 save_plotly_graph_object(study, graph, graph_object_id=graph_id)
     except Exception as exc:
         _warn_once("study summary", exc)
-
-
-# --------------------------------------------------------------------------- serving
-
-
-def open_dashboard_storage(url: str) -> optuna.storages.RDBStorage:
-    """Open ``url`` for the dashboard: no file, table or study is ever created.
-
-    SQLite connections wait for locks as ``lrsearch tune`` does (WAL mode lets readers and
-    the writer work at once).
-
-    Raises:
-        UsageError: a bad URL, no database file there, or not an Optuna database.
-    """
-    import optuna
-
-    from lrsearch.storage import SQLITE_TIMEOUT_S
-    from lrsearch.storage import normalize_url
-    from lrsearch.storage import shown_url
-    from lrsearch.storage import sqlite_path
-
-    url = normalize_url(url)
-    path = sqlite_path(url)
-    engine_kwargs: dict[str, Any] = {}
-    if path is not None:
-        if not path.is_file():
-            raise UsageError(
-                f"There is no study database at {path} (storage {shown_url(url)}). Run "
-                "`lrsearch tune` "
-                "first, or pass the --storage of an existing study."
-            )
-        engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
-    try:
-        storage = optuna.storages.RDBStorage(
-            url, engine_kwargs=engine_kwargs, skip_table_creation=True
-        )
-        storage.get_all_studies()
-    except Exception as exc:
-        first = (str(exc).splitlines() or [""])[0][:300]
-        raise UsageError(
-            f"Cannot read the study storage {shown_url(url)} ({type(exc).__name__}: {first}). "
-            "Check that "
-            "it is an Optuna study database (made by `lrsearch tune`) and that its server runs."
-        ) from None
-    return storage
-
-
-def check_port(port: Any) -> int:
-    """``port`` as an int in 0..65535 (0: any free port), else :class:`UsageError`."""
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise UsageError(
-            f"--port must be a whole number from 1 to 65535 (or 0 for any free port); "
-            f"received {port!r}. Example: --port 8080."
-        )
-    return port
-
-
-class _Stop(Exception):
-    """Raised by the SIGTERM handler to leave the serve loop."""
-
-
-@contextmanager
-def _terminate_as_stop() -> Iterator[None]:
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise _Stop
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def make_server(storage: optuna.storages.BaseStorage, host: str, port: int) -> Any:
-    """A ``wsgiref`` server of optuna-dashboard's app, bound (not yet serving).
-
-    Raises:
-        UsageError: the address cannot be bound (port in use, not allowed, unknown host).
-    """
-    from wsgiref.simple_server import WSGIRequestHandler
-    from wsgiref.simple_server import make_server as wsgiref_server
-
-    import optuna_dashboard
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    app = optuna_dashboard.wsgi(storage)
-    try:
-        return wsgiref_server(host, check_port(port), app, handler_class=QuietHandler)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise UsageError(
-            f"Cannot serve the dashboard on {host}:{port} ({reason}). Pass another --port "
-            "(one that is free, above 1023), or a --host of this machine such as 127.0.0.1."
-        ) from None
-
-
-def serve(
-    storage_url: str,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8080,
-    on_ready: Callable[[str], None] | None = None,
-) -> None:
-    """Serve optuna-dashboard on ``storage_url`` until Ctrl-C or SIGTERM (then return).
-
-    ``on_ready(url)`` is called once the server listens (with the real port when ``port=0``).
-
-    Raises:
-        UsageError: see :func:`open_dashboard_storage` and :func:`make_server`.
-    """
-    check_port(port)
-    storage = open_dashboard_storage(storage_url)
-    server = make_server(storage, host, port)
-    try:
-        real_port = server.server_address[1]
-        shown = f"[{host}]" if ":" in host else host
-        if on_ready is not None:
-            on_ready(f"http://{shown}:{real_port}/")
-        with _terminate_as_stop():
-            try:
-                server.serve_forever(poll_interval=0.5)
-            except (KeyboardInterrupt, _Stop):
-                pass
-    finally:
-        server.server_close()
-        storage.remove_session()

@@ -1,0 +1,53 @@
+"""The Optuna dashboard on a study database, with each trial's learning-rate curve in it.
+
+Two halves, each its own module:
+
+* **Writing** (``_views``; cheap, never fatal): after each trial, :func:`write_trial_note`
+  saves a trial note (optuna-dashboard's ``save_note``) with the schedule, a one-line sketch
+  of the learning-rate curve and a Markdown table of epoch, learning rate, loss, val_loss and
+  val_accuracy (val_mae for regression); ``lrsearch tune`` passes it to
+  :class:`lrsearch.objective.Objective` as its ``on_trial_end`` hook. At the end of each tune
+  run, :func:`refresh_study_views` saves the study note (the per-family summary, kept below
+  any text of your own) and two graphs (``save_plotly_graph_object``): the learning-rate
+  curves and the validation loss of each family's best trial.
+* **Serving** (``_server``): :func:`serve` runs optuna-dashboard's WSGI app on ``host:port``
+  with the standard library's server, on a storage opened without creating anything
+  (:func:`open_dashboard_storage`). SQLite studies are in WAL mode, so the dashboard reads
+  while ``lrsearch tune`` writes, and neither waits for the other.
+
+In the dashboard: a trial's page shows its note (the curve and the table); the study's page
+shows the summary note and the graphs. Over HTTP, ``GET /api/studies/<study_id>`` returns
+them: ``trials[i].note.body`` and ``plotly_graph_objects``.
+"""
+
+from __future__ import annotations
+
+from lrsearch.dashboard._server import check_port
+from lrsearch.dashboard._server import make_server
+from lrsearch.dashboard._server import open_dashboard_storage
+from lrsearch.dashboard._server import serve
+from lrsearch.dashboard._views import LOSS_GRAPH_ID
+from lrsearch.dashboard._views import LR_GRAPH_ID
+from lrsearch.dashboard._views import SUMMARY_HEADING
+from lrsearch.dashboard._views import curves_figure
+from lrsearch.dashboard._views import refresh_study_views
+from lrsearch.dashboard._views import sparkline
+from lrsearch.dashboard._views import study_note
+from lrsearch.dashboard._views import trial_note
+from lrsearch.dashboard._views import write_trial_note
+
+__all__ = [
+    "LOSS_GRAPH_ID",
+    "LR_GRAPH_ID",
+    "SUMMARY_HEADING",
+    "check_port",
+    "curves_figure",
+    "make_server",
+    "open_dashboard_storage",
+    "refresh_study_views",
+    "serve",
+    "sparkline",
+    "study_note",
+    "trial_note",
+    "write_trial_note",
+]

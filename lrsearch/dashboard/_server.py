@@ -1,0 +1,124 @@
+"""Serving optuna-dashboard on a study database (read only) with the standard library.
+
+:func:`serve` runs optuna-dashboard's WSGI app on ``host:port`` with ``wsgiref``, on a storage
+opened without creating anything (:func:`open_dashboard_storage`). SQLite studies are in WAL
+mode, so the dashboard reads while ``lrsearch tune`` writes, and neither waits for the other.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+from typing import Any
+
+from lrsearch.errors import UsageError
+from lrsearch.storage import open_storage
+
+if TYPE_CHECKING:
+    import optuna
+
+
+def open_dashboard_storage(url: str) -> optuna.storages.RDBStorage:
+    """Open ``url`` for the dashboard: no file, table or study is ever created.
+
+    :func:`lrsearch.storage.open_storage` with ``create=False``, the opener every reading
+    command uses: SQLite connections wait for locks as ``lrsearch tune`` does (WAL mode lets
+    readers and the writer work at once).
+
+    Raises:
+        UsageError: a bad URL, no database file there, or not an Optuna database.
+    """
+    return open_storage(url, create=False)
+
+
+def check_port(port: Any) -> int:
+    """``port`` as an int in 0..65535 (0: any free port), else :class:`UsageError`."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise UsageError(
+            f"--port must be a whole number from 1 to 65535 (or 0 for any free port); "
+            f"received {port!r}. Example: --port 8080."
+        )
+    return port
+
+
+class _Stop(Exception):
+    """Raised by the SIGTERM handler to leave the serve loop."""
+
+
+@contextmanager
+def _terminate_as_stop() -> Iterator[None]:
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Stop
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def make_server(storage: optuna.storages.BaseStorage, host: str, port: int) -> Any:
+    """A ``wsgiref`` server of optuna-dashboard's app, bound (not yet serving).
+
+    Raises:
+        UsageError: the address cannot be bound (port in use, not allowed, unknown host).
+    """
+    from wsgiref.simple_server import WSGIRequestHandler
+    from wsgiref.simple_server import make_server as wsgiref_server
+
+    import optuna_dashboard
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    app = optuna_dashboard.wsgi(storage)
+    try:
+        return wsgiref_server(host, check_port(port), app, handler_class=QuietHandler)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(
+            f"Cannot serve the dashboard on {host}:{port} ({reason}). Pass another --port "
+            "(one that is free, above 1023), or a --host of this machine such as 127.0.0.1."
+        ) from None
+
+
+def serve(
+    storage_url: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve optuna-dashboard on ``storage_url`` until Ctrl-C or SIGTERM (then return).
+
+    ``on_ready(url)`` is called once the server listens (with the real port when ``port=0``).
+
+    Raises:
+        UsageError: see :func:`open_dashboard_storage` and :func:`make_server`.
+    """
+    check_port(port)
+    storage = open_dashboard_storage(storage_url)
+    server = make_server(storage, host, port)
+    try:
+        real_port = server.server_address[1]
+        shown = f"[{host}]" if ":" in host else host
+        if on_ready is not None:
+            on_ready(f"http://{shown}:{real_port}/")
+        with _terminate_as_stop():
+            try:
+                server.serve_forever(poll_interval=0.5)
+            except (KeyboardInterrupt, _Stop):
+                pass
+    finally:
+        server.server_close()
+        storage.remove_session()
