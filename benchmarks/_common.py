@@ -245,14 +245,10 @@ def compile_sgd(model: Any, lr: float, momentum: float) -> Any:
 
 
 def pruner_of(name: str, epochs: int) -> Any:
-    """The same pruners ``lrsearch tune --pruner`` uses."""
-    import optuna
+    """The pruners ``lrsearch tune --pruner`` uses, without sparing warm-ups."""
+    from lrsearch.pruners import make_pruner
 
-    if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
-    if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs)
-    return optuna.pruners.NopPruner()
+    return make_pruner(name, epochs, schedule_aware=False)
 
 
 def run_hand(job: dict[str, Any], data: Any) -> dict[str, Any]:

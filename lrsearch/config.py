@@ -50,7 +50,7 @@ from lrsearch.data import DATASETS
 from lrsearch.data import check_dataset
 from lrsearch.errors import UsageError
 from lrsearch.models import check_model
-from lrsearch.runner import PRUNERS
+from lrsearch.pruners import PRUNERS
 from lrsearch.runner import TuneOptions
 from lrsearch.runner import check_options
 from lrsearch.tasks import TASK_CHOICES

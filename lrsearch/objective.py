@@ -113,14 +113,14 @@ class TrialReporter(keras.callbacks.Callback):
 class Objective:
     """``objective(trial) -> best val_loss`` for :func:`optuna.Study.optimize`.
 
+    Sparing a warm-up from pruning is the study pruner's job
+    (:class:`lrsearch.pruners.ScheduleAwarePruner`); the trial only reports and asks.
+
     Args:
         space: what to draw.
         trainer: how to train (data, model recipe, batch size).
         epochs: epochs per trial.
         seed: base seed; trial ``n`` trains with ``seed + n``.
-        schedule_aware_pruning: kept for callers of earlier versions; it has no effect. Sparing
-            warm-ups is the study pruner's job: :func:`lrsearch.pruners.make_pruner` with
-            ``schedule_aware=True``, or :class:`lrsearch.pruners.ScheduleAwarePruner`.
         on_spec: called with each drawn spec before training (progress display).
         should_stop: polled before every batch; when it returns True, training stops with
             ``KeyboardInterrupt`` (a Ctrl-C whose own exception was swallowed somewhere).
@@ -138,7 +138,6 @@ class Objective:
         *,
         epochs: int,
         seed: int = 0,
-        schedule_aware_pruning: bool = True,
         on_spec: Callable[[optuna.trial.Trial, ScheduleSpec], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         on_trial_end: TrialEndHook | None = None,
@@ -147,7 +146,6 @@ class Objective:
         self.trainer = trainer
         self.epochs = epochs
         self.seed = seed
-        self.schedule_aware_pruning = schedule_aware_pruning
         self.on_spec = on_spec
         self.should_stop = should_stop
         self.on_trial_end = on_trial_end

@@ -10,8 +10,8 @@ from lrsearch.storage import default_storage
 from lrsearch.storage import default_study_name
 
 
-def add_study_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--storage`` and ``--study-name`` with their environment fallbacks."""
+def add_storage_argument(parser: argparse.ArgumentParser) -> None:
+    """``--storage`` with its environment fallback."""
     parser.add_argument(
         "--storage",
         default=None,
@@ -21,6 +21,11 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
             "sqlite:///studies/lrsearch.db (relative to the working directory)"
         ),
     )
+
+
+def add_study_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--storage`` and ``--study-name`` with their environment fallbacks."""
+    add_storage_argument(parser)
     parser.add_argument(
         "--study-name",
         default=None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from lrsearch.cli._common import add_storage_argument
 from lrsearch.cli._common import storage_of
 
 HELP = "serve optuna-dashboard on the study database (each trial's learning-rate curve in it)"
@@ -37,15 +38,7 @@ def _port(text: str) -> int:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--storage",
-        default=None,
-        metavar="URL",
-        help=(
-            "study database (SQLAlchemy URL); default $LRSEARCH_STORAGE or "
-            "sqlite:///studies/lrsearch.db (relative to the working directory)"
-        ),
-    )
+    add_storage_argument(p)
     p.add_argument(
         "--host",
         default="127.0.0.1",

@@ -25,20 +25,16 @@ from lrsearch.runner.options import TuneResult
 from lrsearch.runner.options import check_options
 from lrsearch.runner.prepare import Prepared
 from lrsearch.runner.prepare import prepare
-from lrsearch.runner.search import PRUNERS
-from lrsearch.runner.search import make_pruner
 from lrsearch.runner.search import make_sampler
 from lrsearch.runner.study import CONFIG_ATTR
 from lrsearch.runner.tune import tune
 
 __all__ = [
     "CONFIG_ATTR",
-    "PRUNERS",
     "Prepared",
     "TuneOptions",
     "TuneResult",
     "check_options",
-    "make_pruner",
     "make_sampler",
     "prepare",
     "tune",

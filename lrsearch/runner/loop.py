@@ -8,8 +8,8 @@ from typing import Any
 
 from lrsearch.checks import first_line
 from lrsearch.errors import UsageError
+from lrsearch.pruners import make_pruner
 from lrsearch.runner.prepare import Prepared
-from lrsearch.runner.search import make_pruner
 from lrsearch.runner.search import make_sampler
 from lrsearch.runner.signals import interrupt_requested
 from lrsearch.runner.signals import quiet_failed_trial_logs
@@ -31,6 +31,7 @@ def run_trials(
     """
     import optuna
 
+    from lrsearch.dashboard import write_trial_note
     from lrsearch.objective import Objective
     from lrsearch.runner.progress import TrialProgress
     from lrsearch.storage import open_storage
@@ -44,7 +45,7 @@ def run_trials(
         study_name=o.study_name,
         storage=storage,
         sampler=make_sampler(o.seed, existing + 7919 * worker),
-        pruner=make_pruner(o.pruner, o.epochs),
+        pruner=make_pruner(o.pruner, o.epochs, schedule_aware=o.schedule_aware_pruning),
     )
     from lrsearch.study import DATA_ATTR
     from lrsearch.study import data_info
@@ -57,7 +58,7 @@ def run_trials(
         trainer,
         epochs=o.epochs,
         seed=o.seed,
-        schedule_aware_pruning=o.schedule_aware_pruning,
+        on_trial_end=write_trial_note,  # the dashboard's trial note
         should_stop=interrupt_requested,
     )
     progress = TrialProgress(o.trials, enabled=o.progress)

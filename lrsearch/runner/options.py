@@ -11,7 +11,7 @@ from typing import Any
 
 from lrsearch.checks import check_whole
 from lrsearch.errors import UsageError
-from lrsearch.runner.search import PRUNERS
+from lrsearch.pruners import PRUNERS
 from lrsearch.storage import default_storage
 from lrsearch.storage import default_study_name
 from lrsearch.storage import normalize_url
