@@ -3,6 +3,7 @@
 * :func:`is_number`, :func:`is_whole`: what a parameter value may be (``bool`` is not a number).
 * :func:`check_whole`: a command-line count (``--trials``, ``--epochs``, ...), as a
   :class:`~lrsearch.errors.UsageError` naming the flag and an example.
+* :func:`finite_or_none`, :func:`diverged_key`: history values and divergence.
 * :func:`check_choice`: a name among choices, as Keras words it.
 * :func:`first_line`, :func:`one_line`: an exception (or any text) shortened for a message.
 * :func:`did_you_mean`: the closest valid name, for "unknown name" errors.
@@ -60,6 +61,25 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
             f"Received: {name}={value!r}"
         )
     return value
+
+
+def finite_or_none(x: Any) -> float | None:
+    """``float(x)`` when finite; ``None`` for NaN, infinity or a non-number (a history cell)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def diverged_key(logs: Any, keys: Iterable[str] = ("loss", "val_loss")) -> str | None:
+    """The first of ``keys`` whose value in Keras' epoch ``logs`` is NaN or infinite, else
+    ``None``: the sign of a diverged run."""
+    for key in keys:
+        value = (logs or {}).get(key)
+        if value is not None and finite_or_none(value) is None:
+            return str(key)
+    return None
 
 
 def first_line(text: Any, limit: int = 300) -> str:

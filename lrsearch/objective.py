@@ -21,7 +21,6 @@ What else happens after a trial (the dashboard's trial note) is a hook, ``on_tri
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +28,8 @@ from typing import Any
 import keras
 import optuna
 
+from lrsearch.checks import diverged_key
+from lrsearch.checks import finite_or_none
 from lrsearch.space import ScheduleSpec
 from lrsearch.space import SearchSpace
 from lrsearch.tasks import HISTORY_METRICS
@@ -38,14 +39,6 @@ HISTORY_KEYS = ("loss", "val_loss", "learning_rate", *HISTORY_METRICS)
 
 #: ``on_trial_end(trial, spec, history)``: after each trial, whatever its end
 TrialEndHook = Callable[[optuna.trial.Trial, ScheduleSpec, dict[str, list[float | None]]], None]
-
-
-def _finite_or_none(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 class Diverged(Exception):
@@ -93,12 +86,11 @@ class TrialReporter(keras.callbacks.Callback):
         logs = logs or {}
         for key in HISTORY_KEYS:
             if key in logs:
-                self.history.setdefault(key, []).append(_finite_or_none(logs[key]))
-        lr = _finite_or_none(logs.get("learning_rate"))
-        for key in ("loss", "val_loss"):
-            value = logs.get(key)
-            if value is not None and not math.isfinite(float(value)):
-                raise Diverged(epoch, key, lr)
+                self.history.setdefault(key, []).append(finite_or_none(logs[key]))
+        lr = finite_or_none(logs.get("learning_rate"))
+        broken = diverged_key(logs)
+        if broken is not None:
+            raise Diverged(epoch, broken, lr)
         val_loss = logs.get("val_loss")
         if val_loss is None:
             return

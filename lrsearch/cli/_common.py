@@ -98,6 +98,14 @@ def dataset_help() -> str:
     )
 
 
+def optimizers_help() -> str:
+    """The optimizer names from the optimizer registry, those with momentum marked."""
+    from lrsearch.optimizers import OPTIMIZERS
+    from lrsearch.optimizers import uses_momentum
+
+    return ", ".join(f"{n} (with momentum)" if uses_momentum(n) else n for n in OPTIMIZERS)
+
+
 def add_task_argument(parser: argparse.ArgumentParser, default: str | None = None) -> None:
     """``--task auto|classification|regression`` and what is done to the data."""
     from lrsearch.tasks import DATA_TREATMENT

@@ -9,9 +9,11 @@ from lrsearch.cli._common import add_config_argument
 from lrsearch.cli._common import add_study_arguments
 from lrsearch.cli._common import add_task_argument
 from lrsearch.cli._common import dataset_help
+from lrsearch.cli._common import optimizers_help
 from lrsearch.cli._common import parse_lr_range
 from lrsearch.cli._common import parse_names
 from lrsearch.errors import UsageError
+from lrsearch.pruners import PRUNERS
 
 HELP = "run N more trials: search schedule families and their parameters"
 DESCRIPTION = """\
@@ -74,8 +76,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--optimizers",
         default=None,
         metavar="A,B",
-        help="optimizers to search: sgd (with momentum, default), nesterov, adam, rmsprop, "
-        "adagrad, adadelta",
+        help=f"optimizers to search (default sgd): {optimizers_help()}",
     )
     p.add_argument(
         "--initial-lr",
@@ -94,7 +95,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--pruner",
         default=None,
-        help="median (default), hyperband or none; pruning uses val_loss per epoch",
+        help=f"{', '.join(PRUNERS)} (default median); pruning uses val_loss per epoch",
     )
     p.add_argument(
         "--seed", type=int, default=None, metavar="S", help="seed of sampler and data (0)"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
 
+from lrsearch.checks import check_whole
+from lrsearch.checks import diverged_key
+from lrsearch.checks import finite_or_none
 from lrsearch.compare._contenders import CompareEntry
 from lrsearch.compare._contenders import article_entries
 from lrsearch.compare._contenders import study_entries
@@ -32,11 +34,7 @@ class RunProgress:
 
 
 def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise UsageError(
-            f"--{name} must be a whole number >= 1 (received {value!r}). Pass e.g. --{name} 3."
-        )
-    return value
+    return check_whole(name, value, minimum=1, example=3)
 
 
 def _stop_on_nan() -> Any:
@@ -46,10 +44,8 @@ def _stop_on_nan() -> Any:
         """Stops at the end of an epoch whose loss is NaN or infinite (a diverged run)."""
 
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            for key in ("loss", "val_loss"):
-                value = (logs or {}).get(key)
-                if value is not None and not math.isfinite(float(value)):
-                    self.model.stop_training = True
+            if diverged_key(logs) is not None:
+                self.model.stop_training = True
 
     return StopOnNaN()
 
@@ -59,15 +55,7 @@ def _clean(history: dict[str, list[Any]]) -> dict[str, list[float | None]]:
     for key in ("learning_rate", "loss", "val_loss", *HISTORY_METRICS):
         if key not in history:
             continue
-        vals: list[float | None] = []
-        for v in history[key]:
-            try:
-                f = float(v)
-            except (TypeError, ValueError):
-                vals.append(None)
-                continue
-            vals.append(f if math.isfinite(f) else None)
-        out[key] = vals
+        out[key] = [finite_or_none(v) for v in history[key]]
     return out
 
 
