@@ -1,6 +1,7 @@
 """``lrsearch.objective``: the ``on_trial_end`` hook and pruning left to the study's pruner.
 
-A stand-in trainer feeds the trial's callbacks epoch logs (no model is fitted).
+The hook tests train real models on iris. The pruning test needs curves it controls: a
+stand-in trainer feeds the trial's callbacks chosen epoch logs (no model is fitted there).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from typing import Any
 import optuna
 import pytest
 
+from lrsearch.data import load_dataset
 from lrsearch.objective import Objective
 from lrsearch.pruners import ScheduleAwarePruner
 from lrsearch.space import ScheduleSpec
 from lrsearch.space import SearchSpace
+from lrsearch.training import Trainer
 
 EPOCHS = 12
 
@@ -41,36 +44,42 @@ def _study(pruner: optuna.pruners.BasePruner | None = None) -> optuna.Study:
     return optuna.create_study(pruner=pruner or optuna.pruners.NopPruner())
 
 
+def _iris_trainer() -> Trainer:
+    return Trainer(load_dataset("iris", seed=0), "mlp", batch_size=32)
+
+
 def test_the_hook_gets_each_trial_however_it_ends() -> None:
+    """Real training on iris: a trial that finishes and one that diverges (a huge rate)."""
     seen: list[tuple[int, str, list[float | None]]] = []
 
     def hook(trial: optuna.trial.Trial, spec: ScheduleSpec, history: dict[str, Any]) -> None:
         assert trial.user_attrs["history"] == history  # stored before the hook runs
         seen.append((trial.number, spec.family, list(history["val_loss"])))
 
-    good = [1.0 / (i + 1) for i in range(EPOCHS)]
-    diverging = [1.0, 0.5, math.nan] + [1.0] * (EPOCHS - 3)
-    trainer = FakeTrainer(good, diverging)
-    space = SearchSpace(families=["constant"], epochs=EPOCHS)
+    space = SearchSpace(families=["constant"], initial_lr=(1e-3, 1e6), epochs=3)
     study = _study()
-    study.optimize(Objective(space, trainer, epochs=EPOCHS, on_trial_end=hook), n_trials=2)
+    study.enqueue_trial({"family": "constant", "initial_lr": 0.05, "momentum": 0.9})
+    study.enqueue_trial({"family": "constant", "initial_lr": 1e6, "momentum": 0.9})
+    study.optimize(Objective(space, _iris_trainer(), epochs=3, on_trial_end=hook), n_trials=2)
     assert [t.state for t in study.trials] == [
         optuna.trial.TrialState.COMPLETE,
         optuna.trial.TrialState.PRUNED,
     ]
-    assert seen == [(0, "constant", good), (1, "constant", [1.0, 0.5, None])]
+    assert [(n, f) for n, f, _ in seen] == [(0, "constant"), (1, "constant")]
+    assert len(seen[0][2]) == 3 and all(v is not None for v in seen[0][2])
+    assert seen[1][2][-1] is None  # the diverged epoch is recorded as None
+    assert "diverged" in study.trials[1].user_attrs["pruned_reason"]
 
 
 def test_a_failing_hook_is_never_fatal(capsys: pytest.CaptureFixture[str]) -> None:
     def hook(*args: Any) -> None:
         raise RuntimeError("no dashboard here")
 
-    runs = [[0.5] * EPOCHS, [0.4] * EPOCHS]
-    space = SearchSpace(families=["constant"], epochs=EPOCHS)
+    space = SearchSpace(families=["constant"], initial_lr=(0.01, 0.1), epochs=2)
     study = _study()
-    objective = Objective(space, FakeTrainer(*runs), epochs=EPOCHS, on_trial_end=hook)
+    objective = Objective(space, _iris_trainer(), epochs=2, on_trial_end=hook)
     study.optimize(objective, n_trials=2)
-    assert [t.value for t in study.trials] == [0.5, 0.4]
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 2
     err = capsys.readouterr().err
     assert err.count("on_trial_end hook failed (RuntimeError: no dashboard here)") == 1
 
@@ -87,11 +96,11 @@ def test_the_dashboard_note_is_a_hook(tmp_path: Any) -> None:
         write_trial_note(trial, spec, history)
 
     study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'o.db'}", study_name="o")
-    space = SearchSpace(families=["step"], epochs=EPOCHS)
-    trainer = FakeTrainer([0.5] * EPOCHS)
-    study.optimize(Objective(space, trainer, epochs=EPOCHS, on_trial_end=hook), n_trials=1)
+    space = SearchSpace(families=["step"], initial_lr=(0.01, 0.1), epochs=3)
+    objective = Objective(space, _iris_trainer(), epochs=3, on_trial_end=hook)
+    study.optimize(objective, n_trials=1)
     body = get_note(trials[0])
-    assert "`step` schedule" in body and f"| {EPOCHS} |" in body
+    assert "`step` schedule" in body and "| 3 |" in body
 
 
 def test_warmups_are_spared_by_the_studys_pruner() -> None:
