@@ -17,9 +17,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from lrsearch.rangetest import MIN_AUTO_STEPS  # noqa: E402
 from lrsearch.rangetest import LRFinderResult  # noqa: E402
 from lrsearch.rangetest import _suggest  # noqa: E402
 from lrsearch.rangetest import find_lr  # noqa: E402
+from lrsearch.rangetest import planned_steps  # noqa: E402
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -178,8 +180,34 @@ def test_runs_to_end_lr_without_divergence(digits: Any) -> None:
 
 def test_epochs_give_epochs_times_steps_per_epoch(digits: Any) -> None:
     x, y, _, _ = digits
-    result = find_lr(mlp(), x[:320], y[:320], end_lr=1e-3, batch_size=64, epochs=5)
-    assert len(result.lrs) == 25  # 5 epochs x 5 batches, the data cycled
+    result = find_lr(mlp(), x[:320], y[:320], end_lr=1e-3, batch_size=64, epochs=41)
+    assert len(result.lrs) == 205  # 41 epochs x 5 batches, above the floor of 200
+
+
+def test_small_data_is_cycled_up_to_the_floor_of_steps(digits: Any) -> None:
+    """One pass over 320 examples is 5 batches: the test still runs MIN_AUTO_STEPS steps."""
+    x, y, _, _ = digits
+    result = find_lr(mlp(), x[:320], y[:320], end_lr=1e-3, batch_size=64)
+    assert len(result.lrs) == MIN_AUTO_STEPS == 200
+    assert result.lrs[-1] == pytest.approx(1e-3)
+    assert result.diverged_lr is None
+
+
+def test_planned_steps_is_the_one_rule() -> None:
+    assert planned_steps(1437, 32) == 200  # 45 per epoch: the floor
+    assert planned_steps(1437, 32, epochs=5) == 225
+    assert planned_steps(1437, 32, epochs=5, num_steps=120) == 120  # given: used as is
+    assert planned_steps(10, 64) == 200  # batch larger than the data: one batch per pass
+    assert planned_steps(100_000, 64) == 1563
+
+
+def test_explicit_num_steps_below_the_floor_is_kept(digits: Any) -> None:
+    x, y, _, _ = digits
+    assert len(find_lr(mlp(), x, y, end_lr=1e-3, num_steps=12).lrs) == 12
+    one = find_lr(mlp(), x, y, num_steps=1)  # allowed, but nothing to read
+    assert len(one.lrs) == 1 and one.lrs[0] == pytest.approx(1e-6)
+    assert one.suggested_lr is None and not one.confident
+    assert "too few points" in one.reason
 
 
 def test_stops_when_the_loss_diverges(digits: Any) -> None:
@@ -225,12 +253,12 @@ def test_uncompiled_model_is_refused(digits: Any) -> None:
         ({"start_lr": -1e-3}, "Argument `start_lr` must be > 0. Received: start_lr=-0.001"),
         ({"start_lr": 1.0, "end_lr": 0.1}, "Argument `end_lr` must be > start_lr"),
         ({"end_lr": float("inf")}, "Argument `end_lr` must be > start_lr"),
-        (
-            {"batch_size": 0},
-            "Argument `batch_size` must be an integer >= 1. Received: batch_size=0",
-        ),
-        ({"epochs": 0}, "Argument `epochs` must be an integer >= 1"),
-        ({"num_steps": 1}, "Argument `num_steps` must be an integer >= 2"),
+        ({"batch_size": 0}, "Argument `batch_size` must be >= 1. Received: batch_size=0"),
+        ({"batch_size": 32.0}, "Argument `batch_size` must be an integer >= 1. Received: "),
+        ({"epochs": 0}, "Argument `epochs` must be >= 1. Received: epochs=0"),
+        ({"num_steps": 0}, "Argument `num_steps` must be >= 1. Received: num_steps=0"),
+        ({"num_steps": -5}, "Argument `num_steps` must be >= 1. Received: num_steps=-5"),
+        ({"num_steps": 2.5}, "Argument `num_steps` must be an integer >= 1. Received: "),
         ({"smoothing": 1.0}, "Argument `smoothing` must be in [0, 1)"),
         ({"diverge_factor": 1.0}, "Argument `diverge_factor` must be > 1"),
         ({"verbose": 3}, "Argument `verbose` must be 0, 1 or 2"),

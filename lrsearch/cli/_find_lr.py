@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lrsearch.errors import UsageError
+from lrsearch.rangetest import MIN_AUTO_STEPS  # the floor of steps: one rule, in rangetest
 
 HELP = "learning-rate range test: find a good initial learning rate"
 DESCRIPTION = """\
@@ -23,9 +24,6 @@ examples:
   lrsearch find-lr --optimizer adam --plot lr_range_test.png
   lrsearch find-lr --dataset fashion_mnist --model cnn --subsample 20000 --format json
 """
-
-#: the test runs at least this many steps by default (cycling through small datasets)
-MIN_AUTO_STEPS = 200
 
 #: rows of the curve printed by ``--format table``
 TABLE_ROWS = 12
@@ -209,12 +207,8 @@ def run(args: argparse.Namespace) -> int:
     loss, metrics = loss_and_metrics(model)
     _compile(model, args.optimizer, loss, metrics)
 
-    n_train = len(dataset.y_train)
-    num_steps = args.num_steps
-    if num_steps is None:
-        per_epoch = math.ceil(n_train / min(args.batch_size, n_train))
-        num_steps = max(MIN_AUTO_STEPS, args.epochs * per_epoch)
     try:
+        # Without --num-steps, find_lr's own floor applies (at least MIN_AUTO_STEPS steps).
         result = find_lr(
             model,
             dataset.x_train,
@@ -222,7 +216,8 @@ def run(args: argparse.Namespace) -> int:
             start_lr=args.start_lr,
             end_lr=args.end_lr,
             batch_size=args.batch_size,
-            num_steps=num_steps,
+            epochs=args.epochs,
+            num_steps=args.num_steps,
             seed=args.seed,
         )
     except ValueError as exc:
