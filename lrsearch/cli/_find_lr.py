@@ -12,12 +12,15 @@ from lrsearch.errors import UsageError
 from lrsearch.rangetest import MIN_AUTO_STEPS  # the floor of steps: one rule, in rangetest
 
 HELP = "learning-rate range test: find a good initial learning rate"
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 Run the learning-rate range test (Smith, 2018): train a fresh model while the learning rate
 rises exponentially batch by batch from --start-lr to --end-lr, record the smoothed training
-loss, stop when it diverges, and read a learning rate off the curve (the steepest descent,
-with the minimum / 10 and the valley as cross-checks). When the curve gives no clear answer,
-the output says so instead of inventing a number.
+loss, stop when it diverges, and read a learning rate off the curve. Three readings are
+shown (the steepest descent, the minimum / 10, the valley); the suggestion is the lower of
+the valley and the minimum / 10, the one that holds up as a constant rate, never a rate
+from the diverging end of the curve. When the curve gives no clear answer, the output says
+so instead of inventing a number. Without --num-steps the test runs at least
+{MIN_AUTO_STEPS} steps, cycling through small datasets.
 
 examples:
   lrsearch find-lr
