@@ -366,6 +366,10 @@ def test_u_curve_suggests_a_rate_on_the_descent() -> None:
     # the conservative reading: the lower of valley and min / 10, never the steepest slope
     assert method in ("valley", "min_div_10")
     assert suggested == min(suggestions["valley"], suggestions["min_div_10"])
+    # plain SGD: the valley, which lies below the diverging end here
+    plain = _suggest.suggest(lrs, losses, plain_sgd=True)
+    assert plain.method == "valley" and plain.suggested_lr == suggestions["valley"]
+    assert plain.suggested_lr < lrs[i_min] / 3
 
 
 #: raw losses recorded by ``find_lr(model, x, y, batch_size=32, num_steps=44)`` on 1,437
@@ -410,7 +414,8 @@ def _random_curve(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return lrs, smoothed
 
 
-def test_no_suggestion_ever_comes_from_the_diverging_end() -> None:
+@pytest.mark.parametrize("plain_sgd", [False, True], ids=["averaging", "plain-sgd"])
+def test_no_suggestion_ever_comes_from_the_diverging_end(plain_sgd: bool) -> None:
     """On 500 random curves, confident or not: the suggestion is below min_lr / 3.
 
     ``min_lr`` is the rate of the lowest loss past the first tenth of the curve: from half a
@@ -420,7 +425,7 @@ def test_no_suggestion_ever_comes_from_the_diverging_end() -> None:
     seen = {"confident": 0, "not confident": 0}
     for _ in range(500):
         lrs, losses = _random_curve(rng)
-        result = _suggest.suggest(lrs, losses)
+        result = _suggest.suggest(lrs, losses, plain_sgd=plain_sgd)
         if result.suggested_lr is None:
             continue
         seen["confident" if result.confident else "not confident"] += 1
@@ -428,9 +433,9 @@ def test_no_suggestion_ever_comes_from_the_diverging_end() -> None:
         min_lr = lrs[skip + int(np.argmin(losses[skip:]))]
         assert result.suggested_lr < min_lr / 3, (result, min_lr)
         assert result.method in ("valley", "min_div_10")
-        assert result.suggested_lr == min(
-            v for k, v in result.suggestions.items() if k != "steepest" and v is not None
-        )
+        conservative = [v for k, v in result.suggestions.items() if k != "steepest" and v]
+        if not plain_sgd:
+            assert result.suggested_lr == min(conservative)
     assert seen["not confident"] >= 50 and seen["confident"] >= 50, seen
 
 

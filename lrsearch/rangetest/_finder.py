@@ -57,11 +57,15 @@ class LRFinderResult:
         *,
         smoothing: float = 0.98,
         diverged_lr: float | None = None,
+        plain_sgd: bool = False,
     ) -> LRFinderResult:
-        """Smooth ``raw_losses`` and read the suggestion off the curve."""
+        """Smooth ``raw_losses`` and read the suggestion off the curve.
+
+        ``plain_sgd``: the curve comes from SGD without momentum (see :func:`_suggest.suggest`).
+        """
         losses = [float(v) for v in _suggest.ema(raw_losses, smoothing)]
         lrs = [float(v) for v in lrs]
-        suggestion = _suggest.suggest(lrs, losses)
+        suggestion = _suggest.suggest(lrs, losses, plain_sgd=plain_sgd)
         return cls(
             lrs=lrs,
             losses=losses,
@@ -228,6 +232,19 @@ def _optimizer_with_float_lr(model: keras.Model) -> Any:
     return optimizer
 
 
+def _is_plain_sgd(optimizer: Any) -> bool:
+    """Whether ``optimizer`` is SGD without momentum (each step follows one batch's gradient)."""
+    import keras
+
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    if not isinstance(inner, keras.optimizers.SGD):
+        return False
+    try:
+        return float(inner.momentum) == 0.0
+    except (TypeError, ValueError):
+        return False
+
+
 def _snapshot(variables: list[Any]) -> list[tuple[Any, np.ndarray]]:
     return [(v, np.array(v.numpy(), copy=True)) for v in variables]
 
@@ -378,4 +395,6 @@ def find_lr(
         model.reset_metrics()
     if progbar is not None and len(lrs) < total:
         progbar.update(total, finalize=True)
-    return LRFinderResult.from_curve(lrs, raw, smoothing=beta, diverged_lr=diverged_lr)
+    return LRFinderResult.from_curve(
+        lrs, raw, smoothing=beta, diverged_lr=diverged_lr, plain_sgd=_is_plain_sgd(optimizer)
+    )

@@ -11,14 +11,15 @@ training loss ``losses``. Three classic readings of that curve are computed here
   loss really starts to fall (5% of its total drop) to its minimum, and the point two thirds
   of the way down it (in log learning rate).
 
-The one that becomes ``suggested_lr`` is the lower of ``valley`` and ``min_div_10``: used as a
-constant rate, it is the reading that holds up (``benchmarks/bench_find_lr.py`` trains every
-bundled dataset x model x optimizer at each reading and on a grid). ``steepest`` is reported
-but never suggested: on short or coarse curves it sits at the loss minimum, right where the
-loss blows up, and even on 200-step curves it diverged (digits, cnn, sgd) or trained 6x worse
-than the grid's best (iris, sgd). :func:`suggest` says, in words, when the curve gives no clear
-answer. Every reading skips the first tenth of the curve (the learning rates that do nothing)
-and its last few points (where the loss explodes).
+The one that becomes ``suggested_lr`` is the one that holds up as a constant rate
+(``benchmarks/bench_find_lr.py`` trains every bundled dataset x model x optimizer at each
+reading and on a grid): the lower of ``valley`` and ``min_div_10``; for plain SGD (no momentum)
+the ``valley``. ``steepest`` is reported but never suggested: on short or coarse curves it sits
+at the loss minimum, right where the loss blows up, and even on 200-step curves it diverged
+(digits, cnn, SGD with momentum) or trained 6x worse than the grid's best (iris, SGD with
+momentum). :func:`suggest` says, in words, when the curve gives no clear answer. Every reading
+skips the first tenth of the curve (the learning rates that do nothing) and its last few points
+(where the loss explodes).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ METHODS: tuple[str, ...] = ("steepest", "valley", "min_div_10")
 
 #: the readings that may become ``suggested_lr`` (the lowest of them does; valley on a tie)
 CONSERVATIVE: tuple[str, ...] = ("valley", "min_div_10")
+
+#: for plain SGD the first of these below the diverging end becomes ``suggested_lr``
+PLAIN_SGD_ORDER: tuple[str, ...] = ("valley", "min_div_10")
 
 #: the diverging end of the curve: every rate above the lowest loss's rate divided by this
 #: factor (half a decade below the minimum, where the loss stops falling and soon blows up);
@@ -211,7 +215,7 @@ def diverging_end(lrs: ArrayLike, losses: ArrayLike) -> float | None:
     return float(x[i_min]) / DIVERGING_END_FACTOR
 
 
-def suggest(lrs: ArrayLike, losses: ArrayLike) -> Suggestion:
+def suggest(lrs: ArrayLike, losses: ArrayLike, *, plain_sgd: bool = False) -> Suggestion:
     """Read a learning rate off a range-test curve, or say why there is none.
 
     Returns ``(suggested_lr, suggestions, method, confident, reason)``:
@@ -220,12 +224,22 @@ def suggest(lrs: ArrayLike, losses: ArrayLike) -> Suggestion:
       its starting level), or is too short: ``suggested_lr`` is ``None``, ``confident`` is
       ``False`` and ``reason`` says which;
     * otherwise ``suggested_lr`` is the lowest of the :data:`CONSERVATIVE` readings
-      (``valley``, ``min_div_10``; ``method`` names it) below the :func:`diverging_end`;
-      ``steepest`` is reported in ``suggestions`` but never suggested. The result is flagged
-      ``confident=False`` (the rate is kept, with the reason) when the readings differ by more
-      than :data:`DISAGREEMENT_FACTOR`, or when the loss was still falling at the largest rate
-      tested (the minimum lies beyond the range). Confident or not, the suggestion is at most
-      the lowest loss's rate / 10, never from the diverging end.
+      (``valley``, ``min_div_10``; ``method`` names it) below the :func:`diverging_end`; with
+      ``plain_sgd=True`` (SGD without momentum) the ``valley`` when it lies below the
+      diverging end, else ``min_div_10``. ``steepest`` is reported in ``suggestions`` but
+      never suggested.
+
+      Why two rules (measured by ``benchmarks/bench_find_lr.py``): an optimizer that averages
+      gradients over steps (momentum, Adam's moments) answers the rising rate late, so its
+      curve turns up at rates already too high to train at; at the valley it trained up to 5x
+      worse than a grid's best (digits, cnn, SGD with momentum and Adam), at the lower reading
+      it held up everywhere. Plain SGD answers at once: there the lower reading trained up to
+      2x worse than the valley (digits, mlp).
+
+      The result is flagged ``confident=False`` (the rate is kept, with the reason) when the
+      readings differ by more than :data:`DISAGREEMENT_FACTOR`, or when the loss was still
+      falling at the largest rate tested (the minimum lies beyond the range). Confident or not,
+      the suggestion lies below the diverging end (a third of the lowest loss's rate).
     """
     x, y = _as_curve(lrs, losses)
     empty: dict[str, float | None] = {"steepest": None, "min_div_10": None, "valley": None}
@@ -241,6 +255,11 @@ def suggest(lrs: ArrayLike, losses: ArrayLike) -> Suggestion:
         reason = "the loss never decreased"
         if x.size < FEW_POINTS:
             reason += f" (over only {x.size} steps: use more epochs or steps)"
+        else:
+            reason += (
+                f" by {MIN_RELATIVE_DROP:.0%} of its starting level (over {x.size} steps: a "
+                "model that learns slowly needs more steps or epochs)"
+            )
         return Suggestion(None, empty, None, False, reason)
 
     i_steep = steepest_index(x, y)
@@ -259,7 +278,10 @@ def suggest(lrs: ArrayLike, losses: ArrayLike) -> Suggestion:
     ]
     if not candidates:  # pragma: no cover - a descending curve always has min_div_10
         return Suggestion(None, suggestions, None, False, "the loss never decreased")
-    suggested, method = min(candidates, key=lambda c: (c[0], CONSERVATIVE.index(c[1])))
+    if plain_sgd:
+        suggested, method = min(candidates, key=lambda c: PLAIN_SGD_ORDER.index(c[1]))
+    else:
+        suggested, method = min(candidates, key=lambda c: (c[0], CONSERVATIVE.index(c[1])))
 
     reasons = []
     values = [v for v in suggestions.values() if v is not None]
