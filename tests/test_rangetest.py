@@ -231,6 +231,18 @@ def test_validation_data_is_used_for_the_loss(digits: Any) -> None:
     assert result.raw_losses != train_only.raw_losses
 
 
+def test_plain_sgd_is_told_from_averaging_optimizers() -> None:
+    from lrsearch.rangetest._finder import _is_plain_sgd
+
+    assert _is_plain_sgd(keras.optimizers.SGD())
+    assert _is_plain_sgd(keras.optimizers.SGD(learning_rate=0.1, momentum=0.0))
+    assert not _is_plain_sgd(keras.optimizers.SGD(momentum=0.9))
+    assert not _is_plain_sgd(keras.optimizers.SGD(momentum=0.9, nesterov=True))
+    assert not _is_plain_sgd(keras.optimizers.Adam())
+    assert not _is_plain_sgd(keras.optimizers.RMSprop())
+    assert _is_plain_sgd(keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD()))
+
+
 def test_schedule_optimizer_is_refused(digits: Any) -> None:
     x, y, _, _ = digits
     schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.9)
