@@ -38,6 +38,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 DATASETS = ("digits", "breast_cancer", "wine", "iris")
 IMAGE_DATASETS = ("digits",)
 OPTIMIZERS = ("sgd", "adam")
+#: optimizer names of the benchmark -> (lrsearch optimizer, momentum); others: momentum 0
+PEERS = {"sgd": ("sgd", 0.9), "plain_sgd": ("sgd", 0.0)}
 RATIO = 1.6
 SLACK = 0.02
 
@@ -65,9 +67,9 @@ def compiled_model(data: Any, model_name: str, optimizer: str, lr: float, seed: 
     keras.utils.set_random_seed(seed)
     model = build_model(model_name, data.input_shape, data.n_classes)
     loss, metrics = loss_and_metrics(model)
-    momentum = 0.9 if optimizer == "sgd" else 0.0
+    name, momentum = PEERS.get(optimizer, (optimizer, 0.0))
     model.compile(
-        optimizer=build_optimizer(optimizer, lr, momentum=momentum), loss=loss, metrics=metrics
+        optimizer=build_optimizer(name, lr, momentum=momentum), loss=loss, metrics=metrics
     )
     return model
 
@@ -247,7 +249,12 @@ def main() -> int:
     p = argparse.ArgumentParser(description=first_line)
     p.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated")
     p.add_argument("--models", default="mlp,cnn", help="comma-separated (cnn: images only)")
-    p.add_argument("--optimizers", default=",".join(OPTIMIZERS), help="comma-separated")
+    p.add_argument(
+        "--optimizers",
+        default=",".join(OPTIMIZERS),
+        help="comma-separated: sgd (momentum 0.9), adam (default), plain_sgd (momentum 0), "
+        "nesterov, rmsprop, ...",
+    )
     p.add_argument("--epochs", type=int, default=8, help="epochs of each training run (8)")
     p.add_argument("--batch-size", type=int, default=32, help="of the test and the runs (32)")
     p.add_argument("--grid-points", type=int, default=6)
