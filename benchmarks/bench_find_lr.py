@@ -272,8 +272,12 @@ def main() -> int:
     p.add_argument("--json", default=None, metavar="FILE", help="write the raw results here")
     args = p.parse_args()
 
-    from lrsearch._quiet import import_tensorflow_quietly
-    from lrsearch._quiet import quiet_warnings
+    try:
+        from lrsearch.quiet import import_tensorflow_quietly
+        from lrsearch.quiet import quiet_warnings
+    except ImportError:  # the module's name before it became public
+        from lrsearch._quiet import import_tensorflow_quietly
+        from lrsearch._quiet import quiet_warnings
 
     quiet_warnings()
     import_tensorflow_quietly()
