@@ -231,7 +231,7 @@ def suggest(lrs: ArrayLike, losses: ArrayLike, *, plain_sgd: bool = False) -> Su
 
       Why two rules (measured by ``benchmarks/bench_find_lr.py``): an optimizer that averages
       gradients over steps (momentum, Adam's moments) answers the rising rate late, so its
-      curve turns up at rates already too high to train at; at the valley it trained up to 5x
+      curve turns up at rates already too high to train at; at the valley it trained 2-4x
       worse than a grid's best (digits, cnn, SGD with momentum and Adam), at the lower reading
       it held up everywhere. Plain SGD answers at once: there the lower reading trained up to
       2x worse than the valley (digits, mlp).
