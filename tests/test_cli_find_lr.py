@@ -92,3 +92,28 @@ def test_table_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert "learning rate" in out and "loss (smoothed)" in out
     assert "suggested learning rate" in out or "no suggestion" in out
+
+
+def test_small_data_gets_the_floor_of_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    """iris: 120 training examples, 2 batches of 64 per pass; the test still runs 200 steps.
+
+    The floor is find_lr's own (``lrsearch.rangetest.MIN_AUTO_STEPS``), the same from Python.
+    """
+    from lrsearch.cli import main
+    from lrsearch.rangetest import MIN_AUTO_STEPS
+
+    code = main(["find-lr", "--dataset", "iris", "--end-lr", "0.01", "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert data["num_steps"] == len(data["lrs"]) == MIN_AUTO_STEPS == 200
+    assert data["lrs"][-1] == pytest.approx(0.01)
+
+    code = main(["find-lr", "--dataset", "iris", "--end-lr", "0.01", "--format", "json",
+                 "--epochs", "150"])  # fmt: skip
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["num_steps"] == 300  # 150 passes x 2 batches: above the floor
+
+    code = main(["find-lr", "--dataset", "iris", "--end-lr", "0.01", "--format", "json",
+                 "--num-steps", "30"])  # fmt: skip
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["num_steps"] == 30  # given: used as is

@@ -17,9 +17,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from lrsearch.rangetest import MIN_AUTO_STEPS  # noqa: E402
 from lrsearch.rangetest import LRFinderResult  # noqa: E402
 from lrsearch.rangetest import _suggest  # noqa: E402
 from lrsearch.rangetest import find_lr  # noqa: E402
+from lrsearch.rangetest import planned_steps  # noqa: E402
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -178,8 +180,34 @@ def test_runs_to_end_lr_without_divergence(digits: Any) -> None:
 
 def test_epochs_give_epochs_times_steps_per_epoch(digits: Any) -> None:
     x, y, _, _ = digits
-    result = find_lr(mlp(), x[:320], y[:320], end_lr=1e-3, batch_size=64, epochs=5)
-    assert len(result.lrs) == 25  # 5 epochs x 5 batches, the data cycled
+    result = find_lr(mlp(), x[:320], y[:320], end_lr=1e-3, batch_size=64, epochs=41)
+    assert len(result.lrs) == 205  # 41 epochs x 5 batches, above the floor of 200
+
+
+def test_small_data_is_cycled_up_to_the_floor_of_steps(digits: Any) -> None:
+    """One pass over 320 examples is 5 batches: the test still runs MIN_AUTO_STEPS steps."""
+    x, y, _, _ = digits
+    result = find_lr(mlp(), x[:320], y[:320], end_lr=1e-3, batch_size=64)
+    assert len(result.lrs) == MIN_AUTO_STEPS == 200
+    assert result.lrs[-1] == pytest.approx(1e-3)
+    assert result.diverged_lr is None
+
+
+def test_planned_steps_is_the_one_rule() -> None:
+    assert planned_steps(1437, 32) == 200  # 45 per epoch: the floor
+    assert planned_steps(1437, 32, epochs=5) == 225
+    assert planned_steps(1437, 32, epochs=5, num_steps=120) == 120  # given: used as is
+    assert planned_steps(10, 64) == 200  # batch larger than the data: one batch per pass
+    assert planned_steps(100_000, 64) == 1563
+
+
+def test_explicit_num_steps_below_the_floor_is_kept(digits: Any) -> None:
+    x, y, _, _ = digits
+    assert len(find_lr(mlp(), x, y, end_lr=1e-3, num_steps=12).lrs) == 12
+    one = find_lr(mlp(), x, y, num_steps=1)  # allowed, but nothing to read
+    assert len(one.lrs) == 1 and one.lrs[0] == pytest.approx(1e-6)
+    assert one.suggested_lr is None and not one.confident
+    assert "too few points" in one.reason
 
 
 def test_stops_when_the_loss_diverges(digits: Any) -> None:
@@ -201,6 +229,18 @@ def test_validation_data_is_used_for_the_loss(digits: Any) -> None:
     assert len(result.lrs) >= 20
     train_only = find_lr(mlp(), x, y, start_lr=1e-3, end_lr=3.0, num_steps=30)
     assert result.raw_losses != train_only.raw_losses
+
+
+def test_plain_sgd_is_told_from_averaging_optimizers() -> None:
+    from lrsearch.rangetest._finder import _is_plain_sgd
+
+    assert _is_plain_sgd(keras.optimizers.SGD())
+    assert _is_plain_sgd(keras.optimizers.SGD(learning_rate=0.1, momentum=0.0))
+    assert not _is_plain_sgd(keras.optimizers.SGD(momentum=0.9))
+    assert not _is_plain_sgd(keras.optimizers.SGD(momentum=0.9, nesterov=True))
+    assert not _is_plain_sgd(keras.optimizers.Adam())
+    assert not _is_plain_sgd(keras.optimizers.RMSprop())
+    assert _is_plain_sgd(keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD()))
 
 
 def test_schedule_optimizer_is_refused(digits: Any) -> None:
@@ -225,12 +265,12 @@ def test_uncompiled_model_is_refused(digits: Any) -> None:
         ({"start_lr": -1e-3}, "Argument `start_lr` must be > 0. Received: start_lr=-0.001"),
         ({"start_lr": 1.0, "end_lr": 0.1}, "Argument `end_lr` must be > start_lr"),
         ({"end_lr": float("inf")}, "Argument `end_lr` must be > start_lr"),
-        (
-            {"batch_size": 0},
-            "Argument `batch_size` must be an integer >= 1. Received: batch_size=0",
-        ),
-        ({"epochs": 0}, "Argument `epochs` must be an integer >= 1"),
-        ({"num_steps": 1}, "Argument `num_steps` must be an integer >= 2"),
+        ({"batch_size": 0}, "Argument `batch_size` must be >= 1. Received: batch_size=0"),
+        ({"batch_size": 32.0}, "Argument `batch_size` must be an integer >= 1. Received: "),
+        ({"epochs": 0}, "Argument `epochs` must be >= 1. Received: epochs=0"),
+        ({"num_steps": 0}, "Argument `num_steps` must be >= 1. Received: num_steps=0"),
+        ({"num_steps": -5}, "Argument `num_steps` must be >= 1. Received: num_steps=-5"),
+        ({"num_steps": 2.5}, "Argument `num_steps` must be an integer >= 1. Received: "),
         ({"smoothing": 1.0}, "Argument `smoothing` must be in [0, 1)"),
         ({"diverge_factor": 1.0}, "Argument `diverge_factor` must be > 1"),
         ({"verbose": 3}, "Argument `verbose` must be 0, 1 or 2"),
@@ -328,14 +368,87 @@ def test_u_curve_suggests_a_rate_on_the_descent() -> None:
     lrs, losses = u_curve()
     suggested, suggestions, method, confident, reason = _suggest.suggest(lrs, losses)
     assert suggested is not None and confident and reason == ""
-    assert method == "steepest"
     i_min = int(np.argmin(losses))
     descent_start = lrs[np.argmax(losses < 2.2)]
-    assert descent_start < suggested < lrs[i_min]
+    assert descent_start < suggested <= lrs[i_min] / 10
     assert suggestions["steepest"] == pytest.approx(1e-2, rel=0.3)
     assert suggestions["min_div_10"] == pytest.approx(lrs[i_min] / 10)
     assert suggestions["valley"] is not None
     assert descent_start < suggestions["valley"] < lrs[i_min]
+    # the conservative reading: the lower of valley and min / 10, never the steepest slope
+    assert method in ("valley", "min_div_10")
+    assert suggested == min(suggestions["valley"], suggestions["min_div_10"])
+    # plain SGD: the valley, which lies below the diverging end here
+    plain = _suggest.suggest(lrs, losses, plain_sgd=True)
+    assert plain.method == "valley" and plain.suggested_lr == suggestions["valley"]
+    assert plain.suggested_lr < lrs[i_min] / 3
+
+
+#: raw losses recorded by ``find_lr(model, x, y, batch_size=32, num_steps=44)`` on 1,437
+#: digits with the built-in mlp and SGD (momentum 0.9): one pass over the data, the old
+#: default of the Python API. The loss is flat for 27 steps, falls for nine, then explodes.
+RECORDED_44_STEPS = [
+    2.3662, 2.3402, 2.3312, 2.3096, 2.3431, 2.3289, 2.3022, 2.2976, 2.3361, 2.3637, 2.3326,
+    2.3391, 2.3331, 2.3237, 2.3822, 2.3385, 2.2984, 2.3817, 2.3574, 2.3312, 2.3201, 2.3347,
+    2.3782, 2.3343, 2.3264, 2.2939, 2.3324, 2.2782, 2.274, 2.2223, 2.1868, 2.1642, 2.0868,
+    1.996, 1.8416, 1.7058, 1.425, 2.5408, 8.7202, 17.5206, 7.2204, 49.8197, 60.0349, 306.5933,
+]  # fmt: skip
+
+
+def test_coarse_curve_is_not_confident_and_stays_off_the_diverging_end() -> None:
+    """The issue's curve: the steepest slope is the loss minimum, where the loss blows up."""
+    lrs = np.geomspace(1e-6, 10.0, len(RECORDED_44_STEPS))
+    result = LRFinderResult.from_curve(list(lrs), RECORDED_44_STEPS)
+    losses = np.array(result.losses)
+    i_min = int(np.argmin(losses[: int(np.argmax(losses > 2.4))]))  # before the explosion
+    steepest = result.suggestions["steepest"]
+    assert steepest is not None and steepest >= lrs[i_min] / 3  # at the edge: 0.73
+    assert not result.confident and "disagree" in result.reason
+    assert result.suggested_lr is not None and result.method != "steepest"
+    assert result.suggested_lr <= lrs[i_min] / 10
+    assert result.suggested_lr < steepest / 30
+
+
+def _random_curve(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A range-test-like curve: plateau, descent, minimum, blow-up, noise; 20..250 points."""
+    n = int(rng.integers(20, 250))
+    end = float(rng.choice([1e-1, 1.0, 10.0]))
+    lrs = np.geomspace(1e-6, end, n)
+    u = np.log10(lrs)
+    centre = rng.uniform(-5.0, np.log10(end) - 0.5)
+    width = rng.uniform(0.1, 1.5)
+    drop = rng.uniform(0.1, 2.0)
+    losses = 2.3 - drop / (1.0 + np.exp(-(u - centre) / width))
+    turn = centre + rng.uniform(0.0, 2.5)
+    losses = losses + rng.uniform(1.0, 50.0) * np.clip(u - turn, 0.0, None) ** 2
+    raw = losses + rng.normal(0.0, rng.uniform(0.0, 0.2), n)
+    smoothed = _suggest.ema(raw, float(rng.choice([0.0, 0.6, 0.9, 0.98])))
+    return lrs, smoothed
+
+
+@pytest.mark.parametrize("plain_sgd", [False, True], ids=["averaging", "plain-sgd"])
+def test_no_suggestion_ever_comes_from_the_diverging_end(plain_sgd: bool) -> None:
+    """On 500 random curves, confident or not: the suggestion is below min_lr / 3.
+
+    ``min_lr`` is the rate of the lowest loss past the first tenth of the curve: from half a
+    decade below it upwards the loss stops falling and soon blows up.
+    """
+    rng = np.random.default_rng(14)
+    seen = {"confident": 0, "not confident": 0}
+    for _ in range(500):
+        lrs, losses = _random_curve(rng)
+        result = _suggest.suggest(lrs, losses, plain_sgd=plain_sgd)
+        if result.suggested_lr is None:
+            continue
+        seen["confident" if result.confident else "not confident"] += 1
+        skip = max(1, lrs.size // 10)
+        min_lr = lrs[skip + int(np.argmin(losses[skip:]))]
+        assert result.suggested_lr < min_lr / 3, (result, min_lr)
+        assert result.method in ("valley", "min_div_10")
+        conservative = [v for k, v in result.suggestions.items() if k != "steepest" and v]
+        if not plain_sgd:
+            assert result.suggested_lr == min(conservative)
+    assert seen["not confident"] >= 50 and seen["confident"] >= 50, seen
 
 
 @pytest.mark.parametrize(
@@ -440,6 +553,49 @@ def test_band_clips_a_low_suggestion_to_the_start() -> None:
 
 
 # --------------------------------------------------------------------------- usefulness
+
+
+def builtin_mlp(lr: float, momentum: float) -> keras.Model:
+    """lrsearch's own mlp (Flatten, Dense 512, Dense 200, softmax) with SGD, seed 0."""
+    from lrsearch.models import build_model
+
+    keras.utils.set_random_seed(0)
+    model = build_model("mlp", (64,), 10)
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=lr, momentum=momentum),
+        loss="sparse_categorical_crossentropy",
+    )
+    return model
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9], ids=["sgd", "sgd-momentum"])
+def test_defaults_on_1400_digits_suggest_a_rate_that_trains(digits: Any, momentum: float) -> None:
+    """The issue's call: ``find_lr(model, x, y, batch_size=32)``, nothing else.
+
+    One pass is 45 batches; the floor makes it 200 steps. The suggestion, used as a constant
+    rate for 4 epochs, trains about as well as the best of a grid of rates (before the floor and
+    the conservative reading, this call suggested a rate at which the model diverges).
+    """
+    x, y, x_val, y_val = digits
+    assert len(x) // 32 < 50
+
+    result = find_lr(builtin_mlp(0.01, momentum), x, y, batch_size=32)
+    assert len(result.lrs) > 100  # several passes over the data, not one
+    assert result.suggested_lr is not None, result.reason
+
+    def val_loss(lr: float) -> float:
+        model = builtin_mlp(lr, momentum)
+        history = model.fit(
+            x, y, batch_size=32, epochs=4, validation_data=(x_val, y_val), verbose=0
+        )
+        finite = [v for v in history.history["val_loss"] if math.isfinite(v)]
+        return min(finite) if finite else math.inf
+
+    grid = {lr: val_loss(lr) for lr in (0.01, 0.03, 0.1, 0.3)}
+    best = min(grid.values())
+    suggested = val_loss(result.suggested_lr)
+    print(f"suggested {result.suggested_lr:.3g} ({result.method}): {suggested:.4f}; grid {grid}")
+    assert suggested <= 1.6 * best + 0.02
 
 
 @pytest.mark.slow

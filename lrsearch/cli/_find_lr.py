@@ -12,23 +12,24 @@ from typing import Any
 from lrsearch.cli._common import add_task_argument
 from lrsearch.cli._common import dataset_help
 from lrsearch.errors import UsageError
+from lrsearch.rangetest import MIN_AUTO_STEPS  # the floor of steps: one rule, in rangetest
 
 HELP = "learning-rate range test: find a good initial learning rate"
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 Run the learning-rate range test (Smith, 2018): train a fresh model while the learning rate
 rises exponentially batch by batch from --start-lr to --end-lr, record the smoothed training
-loss, stop when it diverges, and read a learning rate off the curve (the steepest descent,
-with the minimum / 10 and the valley as cross-checks). When the curve gives no clear answer,
-the output says so instead of inventing a number.
+loss, stop when it diverges, and read a learning rate off the curve. Three readings are
+shown (the steepest descent, the minimum / 10, the valley); the suggestion is the lower of
+the valley and the minimum / 10, the one that holds up as a constant rate, never a rate
+from the diverging end of the curve. When the curve gives no clear answer, the output says
+so instead of inventing a number. Without --num-steps the test runs at least
+{MIN_AUTO_STEPS} steps, cycling through small datasets.
 
 examples:
   lrsearch find-lr
   lrsearch find-lr --optimizer adam --plot lr_range_test.png
   lrsearch find-lr --dataset fashion_mnist --model cnn --subsample 20000 --format json
 """
-
-#: the test runs at least this many steps by default (cycling through small datasets)
-MIN_AUTO_STEPS = 200
 
 #: rows of the curve printed by ``--format table``
 TABLE_ROWS = 12
@@ -216,12 +217,8 @@ def run(args: argparse.Namespace) -> int:
     loss, metrics = loss_and_metrics(model, dataset.task)
     _compile(model, args.optimizer, loss, metrics)
 
-    n_train = len(dataset.y_train)
-    num_steps = args.num_steps
-    if num_steps is None:
-        per_epoch = math.ceil(n_train / min(args.batch_size, n_train))
-        num_steps = max(MIN_AUTO_STEPS, args.epochs * per_epoch)
     try:
+        # Without --num-steps, find_lr's own floor applies (at least MIN_AUTO_STEPS steps).
         result = find_lr(
             model,
             dataset.x_train,
@@ -229,7 +226,8 @@ def run(args: argparse.Namespace) -> int:
             start_lr=args.start_lr,
             end_lr=args.end_lr,
             batch_size=args.batch_size,
-            num_steps=num_steps,
+            epochs=args.epochs,
+            num_steps=args.num_steps,
             seed=args.seed,
         )
     except ValueError as exc:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from lrsearch.rangetest import _suggest
+from lrsearch.rangetest._steps import planned_steps
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -56,11 +57,15 @@ class LRFinderResult:
         *,
         smoothing: float = 0.98,
         diverged_lr: float | None = None,
+        plain_sgd: bool = False,
     ) -> LRFinderResult:
-        """Smooth ``raw_losses`` and read the suggestion off the curve."""
+        """Smooth ``raw_losses`` and read the suggestion off the curve.
+
+        ``plain_sgd``: the curve comes from SGD without momentum (see :func:`_suggest.suggest`).
+        """
         losses = [float(v) for v in _suggest.ema(raw_losses, smoothing)]
         lrs = [float(v) for v in lrs]
-        suggestion = _suggest.suggest(lrs, losses)
+        suggestion = _suggest.suggest(lrs, losses, plain_sgd=plain_sgd)
         return cls(
             lrs=lrs,
             losses=losses,
@@ -138,10 +143,12 @@ def _check_args(
         return float(value)
 
     def integer(name: str, value: Any, low: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise ValueError(
                 f"Argument `{name}` must be an integer >= {low}. Received: {name}={value!r}"
             )
+        if value < low:
+            raise ValueError(f"Argument `{name}` must be >= {low}. Received: {name}={value!r}")
 
     start = number("start_lr", start_lr)
     if not (math.isfinite(start) and start > 0):
@@ -154,7 +161,7 @@ def _check_args(
     integer("batch_size", batch_size, 1)
     integer("epochs", epochs, 1)
     if num_steps is not None:
-        integer("num_steps", num_steps, 2)
+        integer("num_steps", num_steps, 1)
     beta = number("smoothing", smoothing)
     if not 0.0 <= beta < 1.0:
         raise ValueError(
@@ -225,6 +232,19 @@ def _optimizer_with_float_lr(model: keras.Model) -> Any:
     return optimizer
 
 
+def _is_plain_sgd(optimizer: Any) -> bool:
+    """Whether ``optimizer`` is SGD without momentum (each step follows one batch's gradient)."""
+    import keras
+
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    if not isinstance(inner, keras.optimizers.SGD):
+        return False
+    try:
+        return float(inner.momentum) == 0.0
+    except (TypeError, ValueError):
+        return False
+
+
 def _snapshot(variables: list[Any]) -> list[tuple[Any, np.ndarray]]:
     return [(v, np.array(v.numpy(), copy=True)) for v in variables]
 
@@ -266,10 +286,13 @@ def find_lr(
 
         lr_i = start_lr * (end_lr / start_lr) ** (i / (N - 1))
 
-    where ``N = num_steps`` or ``epochs * ceil(len(x) / batch_size)`` (the data is reshuffled
-    with ``seed`` and cycled as often as needed; every batch is full). The recorded loss is the
-    training loss of the batch, or the loss on ``validation_data`` after the step when given
-    (slower, Smith's original reading). It is smoothed by an exponential moving average with
+    where ``N = num_steps`` when given, else ``epochs * ceil(len(x) / batch_size)`` but at least
+    :data:`MIN_AUTO_STEPS` (200), see :func:`planned_steps`: the data is reshuffled with
+    ``seed`` and cycled as often as needed (every batch is full), so a small dataset still gives
+    a curve with enough points to read. An explicit ``num_steps`` is used as given (``>= 1``;
+    too short a curve gives no suggestion, and says so). The recorded loss is the training
+    loss of the batch, or the loss on ``validation_data`` after the step when given (slower,
+    Smith's original reading). It is smoothed by an exponential moving average with
     bias correction::
 
         avg_i = smoothing * avg_{i-1} + (1 - smoothing) * loss_i
@@ -317,16 +340,9 @@ def find_lr(
             raise ValueError("`validation_data` must hold as many labels as samples, >= 1.")
 
     batch = min(int(batch_size), n)
-    steps_per_epoch = math.ceil(n / batch)
-    total = int(num_steps) if num_steps is not None else int(epochs) * steps_per_epoch
-    if total < 2:
-        raise ValueError(
-            f"The range test needs at least 2 steps; {n} samples with batch_size={batch_size} "
-            f"and epochs={epochs} give {total}. Pass `num_steps`, more epochs or a smaller "
-            "`batch_size`."
-        )
+    total = planned_steps(n, batch, epochs, num_steps)
     ratio = float(end_lr) / float(start_lr)
-    lrs_planned = [float(start_lr) * ratio ** (i / (total - 1)) for i in range(total)]
+    lrs_planned = [float(start_lr) * ratio ** (i / max(total - 1, 1)) for i in range(total)]
 
     # Build everything that holds state now, so that all of it can be snapshot.
     batches = _batches(n, batch, seed)
@@ -379,4 +395,6 @@ def find_lr(
         model.reset_metrics()
     if progbar is not None and len(lrs) < total:
         progbar.update(total, finalize=True)
-    return LRFinderResult.from_curve(lrs, raw, smoothing=beta, diverged_lr=diverged_lr)
+    return LRFinderResult.from_curve(
+        lrs, raw, smoothing=beta, diverged_lr=diverged_lr, plain_sgd=_is_plain_sgd(optimizer)
+    )

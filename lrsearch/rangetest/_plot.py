@@ -5,11 +5,30 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+from typing import Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from lrsearch.rangetest._finder import LRFinderResult
+
+class LRFinderResult(Protocol):
+    """What the plot reads of a :class:`lrsearch.rangetest.LRFinderResult` (no import of it:
+    the result's ``plot`` imports this module)."""
+
+    @property
+    def lrs(self) -> list[float]: ...
+    @property
+    def losses(self) -> list[float]: ...
+    @property
+    def suggested_lr(self) -> float | None: ...
+    @property
+    def method(self) -> str | None: ...
+    @property
+    def diverged_lr(self) -> float | None: ...
+    @property
+    def confident(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
 
 
 def new_axes() -> Axes:

@@ -11,9 +11,15 @@ training loss ``losses``. Three classic readings of that curve are computed here
   loss really starts to fall (5% of its total drop) to its minimum, and the point two thirds
   of the way down it (in log learning rate).
 
-:func:`suggest` combines them and says, in words, when the curve gives no clear answer.
-Every reading skips the first tenth of the curve (the learning rates that do nothing) and its
-last few points (where the loss explodes).
+The one that becomes ``suggested_lr`` is the one that holds up as a constant rate
+(``benchmarks/bench_find_lr.py`` trains every bundled dataset x model x optimizer at each
+reading and on a grid): the lower of ``valley`` and ``min_div_10``; for plain SGD (no momentum)
+the ``valley``. ``steepest`` is reported but never suggested: on short or coarse curves it sits
+at the loss minimum, right where the loss blows up, and even on 200-step curves it diverged
+(digits, cnn, SGD with momentum) or trained 6x worse than the grid's best (iris, SGD with
+momentum). :func:`suggest` says, in words, when the curve gives no clear answer. Every reading
+skips the first tenth of the curve (the learning rates that do nothing) and its last few points
+(where the loss explodes).
 """
 
 from __future__ import annotations
@@ -24,8 +30,19 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-#: names of the readings, in the order of preference for ``suggested_lr``
+#: names of the readings
 METHODS: tuple[str, ...] = ("steepest", "valley", "min_div_10")
+
+#: the readings that may become ``suggested_lr`` (the lowest of them does; valley on a tie)
+CONSERVATIVE: tuple[str, ...] = ("valley", "min_div_10")
+
+#: for plain SGD the first of these below the diverging end becomes ``suggested_lr``
+PLAIN_SGD_ORDER: tuple[str, ...] = ("valley", "min_div_10")
+
+#: the diverging end of the curve: every rate above the lowest loss's rate divided by this
+#: factor (half a decade below the minimum, where the loss stops falling and soon blows up);
+#: no suggestion ever comes from there
+DIVERGING_END_FACTOR = 3.0
 
 #: suggestions further apart than this factor make the result "not confident"
 DISAGREEMENT_FACTOR = 30.0
@@ -183,7 +200,22 @@ def valley_index(lrs: ArrayLike, losses: ArrayLike, *, fraction: float = 2.0 / 3
     return start + int(np.argmin(np.abs(np.log10(x[start : i_min + 1]) - target)))
 
 
-def suggest(lrs: ArrayLike, losses: ArrayLike) -> Suggestion:
+def diverging_end(lrs: ArrayLike, losses: ArrayLike) -> float | None:
+    """The lowest rate of the curve's diverging end: the lowest loss's rate / 3.
+
+    From there up the loss stops falling, turns and blows up (or, on a coarse curve, the next
+    step already does): a rate there trains at the edge of divergence, and no suggestion comes
+    from it. ``None`` when the curve is too short or never descends.
+    """
+    x, y = _as_curve(lrs, losses)
+    found = _descent(x, y)
+    i_min = minimum_index(x, y)
+    if found is None or i_min is None or not _descends(found[2], found[3]):
+        return None
+    return float(x[i_min]) / DIVERGING_END_FACTOR
+
+
+def suggest(lrs: ArrayLike, losses: ArrayLike, *, plain_sgd: bool = False) -> Suggestion:
     """Read a learning rate off a range-test curve, or say why there is none.
 
     Returns ``(suggested_lr, suggestions, method, confident, reason)``:
@@ -191,11 +223,23 @@ def suggest(lrs: ArrayLike, losses: ArrayLike) -> Suggestion:
     * the curve never descends (its lowest loss is less than :data:`MIN_RELATIVE_DROP` below
       its starting level), or is too short: ``suggested_lr`` is ``None``, ``confident`` is
       ``False`` and ``reason`` says which;
-    * otherwise ``suggested_lr`` is the first available of :data:`METHODS` (``steepest``,
-      ``valley``, ``min_div_10``; ``method`` names it); it is flagged ``confident=False``
-      (but kept) when the readings differ by more than :data:`DISAGREEMENT_FACTOR`, or
-      when the loss was still falling at the largest rate tested (the minimum lies beyond
-      the range).
+    * otherwise ``suggested_lr`` is the lowest of the :data:`CONSERVATIVE` readings
+      (``valley``, ``min_div_10``; ``method`` names it) below the :func:`diverging_end`; with
+      ``plain_sgd=True`` (SGD without momentum) the ``valley`` when it lies below the
+      diverging end, else ``min_div_10``. ``steepest`` is reported in ``suggestions`` but
+      never suggested.
+
+      Why two rules (measured by ``benchmarks/bench_find_lr.py``): an optimizer that averages
+      gradients over steps (momentum, Adam's moments) answers the rising rate late, so its
+      curve turns up at rates already too high to train at; at the valley it trained 2-4x
+      worse than a grid's best (digits, cnn, SGD with momentum and Adam), at the lower reading
+      it held up everywhere. Plain SGD answers at once: there the lower reading trained up to
+      2x worse than the valley (digits, mlp).
+
+      The result is flagged ``confident=False`` (the rate is kept, with the reason) when the
+      readings differ by more than :data:`DISAGREEMENT_FACTOR`, or when the loss was still
+      falling at the largest rate tested (the minimum lies beyond the range). Confident or not,
+      the suggestion lies below the diverging end (a third of the lowest loss's rate).
     """
     x, y = _as_curve(lrs, losses)
     empty: dict[str, float | None] = {"steepest": None, "min_div_10": None, "valley": None}
@@ -211,6 +255,11 @@ def suggest(lrs: ArrayLike, losses: ArrayLike) -> Suggestion:
         reason = "the loss never decreased"
         if x.size < FEW_POINTS:
             reason += f" (over only {x.size} steps: use more epochs or steps)"
+        else:
+            reason += (
+                f" by {MIN_RELATIVE_DROP:.0%} of its starting level (over {x.size} steps: a "
+                "model that learns slowly needs more steps or epochs)"
+            )
         return Suggestion(None, empty, None, False, reason)
 
     i_steep = steepest_index(x, y)
@@ -221,10 +270,18 @@ def suggest(lrs: ArrayLike, losses: ArrayLike) -> Suggestion:
         "min_div_10": None if i_min is None else float(x[i_min]) / 10.0,
         "valley": None if i_valley is None else float(x[i_valley]),
     }
-    method = next((m for m in METHODS if suggestions[m] is not None), None)
-    if method is None:  # pragma: no cover - a descending curve always has a minimum
+    limit = diverging_end(x, y)
+    candidates = [
+        (value, m)
+        for m in CONSERVATIVE
+        if (value := suggestions[m]) is not None and (limit is None or value < limit)
+    ]
+    if not candidates:  # pragma: no cover - a descending curve always has min_div_10
         return Suggestion(None, suggestions, None, False, "the loss never decreased")
-    suggested = suggestions[method]
+    if plain_sgd:
+        suggested, method = min(candidates, key=lambda c: PLAIN_SGD_ORDER.index(c[1]))
+    else:
+        suggested, method = min(candidates, key=lambda c: (c[0], CONSERVATIVE.index(c[1])))
 
     reasons = []
     values = [v for v in suggestions.values() if v is not None]
