@@ -1,4 +1,4 @@
-"""lrsearch.kerastuner: KerasTuner searches whose trials are an Optuna study's (real Keras fits)."""
+"""lrsearch.kerastuner: KerasTuner searches whose trials are an Optuna study's (real fits)."""
 
 from __future__ import annotations
 
@@ -219,7 +219,9 @@ def test_a_nan_objective_is_a_pruned_trial(tmp_path: Path, digits: tuple[np.ndar
     x, y, xv, yv = digits
     tuner = OptunaSearch(diverging, max_trials=2, directory=tmp_path, seed=0)
     y10 = keras.utils.to_categorical(y, 10) * 1e30
-    tuner.search(x, y10, epochs=3, validation_data=(xv, keras.utils.to_categorical(yv, 10)), verbose=0)
+    tuner.search(
+        x, y10, epochs=3, validation_data=(xv, keras.utils.to_categorical(yv, 10)), verbose=0
+    )
     trials = tuner.study.get_trials()
     assert [t.state for t in trials] == [TrialState.PRUNED, TrialState.PRUNED]
     assert all("NaN or infinite" in t.user_attrs["pruned_reason"] for t in trials)

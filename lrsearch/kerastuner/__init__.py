@@ -23,12 +23,14 @@ from lrsearch.kerastuner._distributions import distribution_of
 from lrsearch.kerastuner._distributions import suggest_values
 from lrsearch.kerastuner._oracle import BEST_STEP_ATTR
 from lrsearch.kerastuner._oracle import TRIAL_ID_ATTR
+from lrsearch.kerastuner._oracle import WORKER_ATTR
 from lrsearch.kerastuner._oracle import OptunaOracle
 from lrsearch.kerastuner._search import OptunaSearch
 
 __all__ = [
     "BEST_STEP_ATTR",
     "TRIAL_ID_ATTR",
+    "WORKER_ATTR",
     "OptunaOracle",
     "OptunaSearch",
     "TrialCallback",

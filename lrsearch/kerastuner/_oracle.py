@@ -31,11 +31,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import socket
 import threading
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from typing import Literal
 
 import keras_tuner
 import optuna
@@ -53,6 +56,8 @@ KTrial = keras_tuner.engine.trial.Trial
 
 #: user attribute holding the KerasTuner trial id of an Optuna trial
 TRIAL_ID_ATTR = "keras_tuner_trial_id"
+#: user attribute naming the process that ran a trial (``host:pid``)
+WORKER_ATTR = "keras_tuner_worker"
 #: user attribute holding the epoch of the trial's best objective (KerasTuner's ``best_step``)
 BEST_STEP_ATTR = "keras_tuner_best_step"
 #: the default study database, in ``directory/project_name``
@@ -174,7 +179,7 @@ class OptunaOracle(keras_tuner.Oracle):
     # -- the study ------------------------------------------------------------------------
 
     @property
-    def direction(self) -> str:
+    def direction(self) -> Literal["minimize", "maximize"]:
         """``"maximize"`` or ``"minimize"``, from the objective's direction."""
         return "maximize" if self.objective.direction == "max" else "minimize"
 
@@ -251,9 +256,13 @@ class OptunaOracle(keras_tuner.Oracle):
         raise KeyError(trial_id)
 
     def _counted(self, trials: list[FrozenTrial]) -> int:
-        retried = {
-            optuna.storages.RetryFailedTrialCallback.retried_trial_number(t) for t in trials
-        }
+        """Trials that count towards ``max_trials``: all but waiting ones and failed ones that
+        Optuna retried (the retry counts instead)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            retried = {
+                optuna.storages.RetryFailedTrialCallback.retried_trial_number(t) for t in trials
+            }
         return sum(1 for t in trials if t.state != TrialState.WAITING and t.number not in retried)
 
     def _sync(self) -> list[FrozenTrial]:
@@ -305,6 +314,7 @@ class OptunaOracle(keras_tuner.Oracle):
             ot = study.ask()
         trial_id = self._format_id(ot.number)
         ot.set_user_attr(TRIAL_ID_ATTR, trial_id)
+        ot.set_user_attr(WORKER_ATTR, f"{socket.gethostname()}:{os.getpid()}")
         hp = self.hyperparameters.copy()
         try:
             hp.values = suggest_values(self.hyperparameters, ot)
