@@ -6,7 +6,9 @@ conditional ``rate``, and the lrsearch schedule drawn by ``space.from_hp(hp)``),
 ``BayesianOptimization``, ``Hyperband`` (``max_epochs`` = the epochs per trial, one iteration:
 it picks its own number of trials) and lrsearch's ``OptunaSearch`` (TPE + median pruning, the
 defaults), each seed in a fresh process. Printed per tuner: the median best ``val_loss``, epochs
-trained and wall time over the seeds, and each as a ratio to ``OptunaSearch``'s.
+trained and wall time over the seeds, and each as a ratio to ``OptunaSearch``'s. The clock runs
+around ``search`` only: building the tuner (KerasTuner's project folder, OptunaSearch's study
+database) and starting TensorFlow come before it.
 
     .venv/bin/python benchmarks/bench_kerastuner.py            # --seeds 3 --trials 10 --epochs 6
 """

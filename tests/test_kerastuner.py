@@ -226,3 +226,45 @@ def test_a_nan_objective_is_a_pruned_trial(tmp_path: Path, digits: tuple[np.ndar
     assert [t.state for t in trials] == [TrialState.PRUNED, TrialState.PRUNED]
     assert all("NaN or infinite" in t.user_attrs["pruned_reason"] for t in trials)
     assert all(t.status == "STOPPED" for t in tuner.oracle.trials.values())
+
+
+def test_a_study_keeps_its_objective(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    study = OptunaOracle("val_loss", storage=url, study_name="s").study
+    assert study.direction == optuna.study.StudyDirection.MINIMIZE
+    assert study.user_attrs["keras_tuner_objective"] == "val_loss"
+    with pytest.raises(ValueError, match="maximize"):
+        _ = OptunaOracle("val_accuracy", storage=url, study_name="s").study
+    with pytest.raises(ValueError, match="not comparable"):
+        _ = OptunaOracle("loss", storage=url, study_name="s").study
+    with pytest.raises(ValueError, match="storage"):
+        _ = OptunaOracle("val_loss").study  # no tuner directory, no storage
+
+
+@pytest.mark.slow
+def test_the_pruner_ends_a_trial_cleanly(tmp_path: Path, digits: tuple[np.ndarray, ...]) -> None:
+    fits = {"epochs": 0}
+
+    class Count(keras.callbacks.Callback):
+        def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+            return self
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            fits["epochs"] += 1
+
+    tuner = OptunaSearch(
+        build_model,
+        objective="val_accuracy",
+        max_trials=2,
+        directory=tmp_path,
+        executions_per_trial=2,
+        pruner=optuna.pruners.ThresholdPruner(lower=2.0, n_warmup_steps=1),  # prunes at epoch 1
+    )
+    _search(tuner, digits, callbacks=[Count()])
+    trials = tuner.study.get_trials()
+    assert [t.state for t in trials] == [TrialState.PRUNED] * 2
+    assert all(sorted(t.intermediate_values) == [0, 1] for t in trials)
+    assert all(t.user_attrs["pruned_reason"].startswith("pruned at epoch 1") for t in trials)
+    assert fits["epochs"] == 2 * 2  # two epochs each, and no second execution once pruned
+    assert {t.status for t in tuner.oracle.trials.values()} == {"STOPPED"}
+    tuner.results_summary()

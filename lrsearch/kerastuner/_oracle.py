@@ -60,6 +60,8 @@ TRIAL_ID_ATTR = "keras_tuner_trial_id"
 WORKER_ATTR = "keras_tuner_worker"
 #: user attribute holding the epoch of the trial's best objective (KerasTuner's ``best_step``)
 BEST_STEP_ATTR = "keras_tuner_best_step"
+#: study user attribute: the name of the objective the study's values are
+OBJECTIVE_ATTR = "keras_tuner_objective"
 #: the default study database, in ``directory/project_name``
 DEFAULT_DB = "optuna_study.db"
 #: written to ``directory/project_name`` so a project wiped by ``overwrite=True`` is noticed
@@ -232,8 +234,15 @@ class OptunaOracle(keras_tuner.Oracle):
                 f"{self.objective.name!r} asks to {self.direction}. Pass another `study_name`, or "
                 "`overwrite=True` to start it afresh."
             )
-        if "keras_tuner_objective" not in study.user_attrs:
-            study.set_user_attr("keras_tuner_objective", str(self.objective.name))
+        stored = study.user_attrs.get(OBJECTIVE_ATTR)
+        if stored is None:
+            study.set_user_attr(OBJECTIVE_ATTR, str(self.objective.name))
+        elif stored != str(self.objective.name):
+            raise ValueError(
+                f"The study {name!r} was searched on {stored!r}, not on "
+                f"{self.objective.name!r}: its trials' values are not comparable. Pass another "
+                "`study_name`, or `overwrite=True` to start it afresh."
+            )
         if has_dir:
             self._marker().write_text(json.dumps({"study_name": name}))
         return study

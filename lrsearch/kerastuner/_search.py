@@ -86,6 +86,9 @@ class OptunaSearch(keras_tuner.Tuner):
         )
         self._last_results: dict[str, Any] = {}
         super().__init__(oracle, hypermodel, **tuner_kwargs)
+        # Open (or create) the study now, after KerasTuner has wiped the project for
+        # overwrite=True: a study that does not fit (another direction) fails here, not later.
+        _ = self.oracle.study
 
     @property
     def study(self) -> optuna.Study:
