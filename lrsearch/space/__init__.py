@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from lrsearch.space._drawn import drawn_spec
 from lrsearch.space._space import SearchSpace
 from lrsearch.space._spec import ScheduleSpec
 
-__all__ = ["ScheduleSpec", "SearchSpace"]
+__all__ = ["ScheduleSpec", "SearchSpace", "drawn_spec"]

@@ -16,6 +16,7 @@ from lrsearch.schedules import FAMILIES
 from lrsearch.schedules import REGISTRY
 from lrsearch.schedules import Draw
 from lrsearch.schedules import check_family
+from lrsearch.space._drawn import remember_drawn
 from lrsearch.space._draws import KerasTunerDraw
 from lrsearch.space._draws import OptunaDraw
 from lrsearch.space._draws import ParamInfo
@@ -304,7 +305,9 @@ class SearchSpace:
                 momentum = draw.float("momentum", *DEFAULT_MOMENTUM)
         with hp.conditional_scope("family", [family]), hp.name_scope(family):
             params = {"initial_lr": lr, **REGISTRY[family].sample(draw, lr, self.epochs)}
-        return ScheduleSpec(family=family, params=params, optimizer=optimizer, momentum=momentum)
+        spec = ScheduleSpec(family=family, params=params, optimizer=optimizer, momentum=momentum)
+        remember_drawn(hp, spec)  # so a tuner can apply it (lrsearch.space.drawn_spec)
+        return spec
 
     @staticmethod
     def _hp_initial_lr(hp: Any, lr_range: LrRange) -> float:
