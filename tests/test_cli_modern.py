@@ -30,8 +30,9 @@ def test_a_study_without_granularity_reads_as_per_epoch() -> None:
 
 @pytest.mark.slow
 def test_tune_per_step_with_warmup_records_it_and_best_pastes_it(workdir: Path) -> None:
-    args = ["--trials", "3", "--epochs", "3", "--families", "step,cosine,plateau", "--subsample",
-            "300", "--seed", "3", "--granularity", "step", "--warmup", "--pruner", "none"]  # fmt: skip
+    args = ["--trials", "3", "--epochs", "3", "--families", "step,cosine,plateau",
+            "--subsample", "300", "--seed", "3",
+            "--granularity", "step", "--warmup", "--pruner", "none"]  # fmt: skip
     result = run_cli(["tune", *QUIET, *STUDY, *args], cwd=workdir, timeout=900)
     assert result.returncode == 0, result.stderr
     study = optuna.load_study(
