@@ -324,3 +324,15 @@ def test_schedule_aware_pruner_spares_an_optional_warmup() -> None:
 
     assert in_warmup(frozen(0)) and in_warmup(frozen(1))
     assert not in_warmup(frozen(2))
+
+
+def test_dashboard_note_shows_the_warmup_and_the_granularity() -> None:
+    from lrsearch.dashboard import trial_note
+
+    params = {"initial_lr": 0.1, "drop_rate": 0.5, "epochs_drop": 2, "warmup_epochs": 2,
+              "start_lr": 0.01}  # fmt: skip
+    spec = ScheduleSpec("step", params, granularity="step")
+    history = {"learning_rate": [0.01, 0.055, 0.1], "loss": [1.0, 0.9, 0.8]}
+    note = trial_note(spec.to_dict(), history)
+    assert "warmup_epochs=2" in note and "start_lr=0.01" in note
+    assert "every step" in note
