@@ -12,6 +12,7 @@ import pytest
 from conftest import run_cli
 
 from lrsearch import ScheduleSpec
+from lrsearch import UsageError
 from lrsearch.runner import TuneOptions
 from lrsearch.runner.identity import identity_differences
 
@@ -75,3 +76,38 @@ def test_tune_per_step_with_warmup_records_it_and_best_pastes_it(workdir: Path) 
     again = run_cli(["tune", *QUIET, *STUDY, *args[:-5], "--granularity", "epoch"], cwd=workdir)
     assert again.returncode == 2, again.stderr
     assert "--granularity step stored, epoch given" in again.stderr
+
+
+def test_study_file_switches_warmup_and_granularity_on() -> None:
+    from lrsearch.config import merge
+    from lrsearch.config import parse_config
+
+    text = 'families = ["step", "cosine"]\nwarmup = true\ngranularity = "step"\n'
+    options = merge(parse_config(text, check_files=False), {})
+    assert options.warmup is True and options.granularity == "step"
+    space = options.search_space(None)
+    assert space.warmup is True and space.granularity == "step"
+    with pytest.raises(UsageError, match="granularity"):
+        parse_config('granularity = "batch"\n', check_files=False)
+    with pytest.raises(UsageError, match="warmup"):
+        parse_config('warmup = "yes"\n', check_files=False)
+
+
+def test_load_best_sets_the_budget_its_trial_ran(tmp_path: Path) -> None:
+    import lrsearch
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    study = optuna.create_study(storage=url, study_name="old")
+    old_spec = {"family": "step", "params": {"initial_lr": 0.1, "drop_rate": 0.5,
+                                             "epochs_drop": 3}}  # fmt: skip
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"family": "step"},
+            distributions={"family": optuna.distributions.CategoricalDistribution(["step"])},
+            value=0.3,
+            user_attrs={"family": "step", "spec": old_spec, "epochs": 10},
+        )
+    )
+    spec = lrsearch.load_best(url, "old")
+    assert spec.epochs == 10 and spec.granularity == "epoch"
+    assert spec.for_epochs(30).params["epochs_drop"] == 9
