@@ -92,13 +92,14 @@ class ScheduleCallback(keras.callbacks.Callback):
         self.model.optimizer.learning_rate = self.schedule(t)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._record_only:  # the graph drives the rate; on_epoch_end reads it
+            return
         if self.steps_per_epoch is not None:
             self._epoch_step0 = epoch * self.steps_per_epoch
         else:
             iterations = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
             self._epoch_step0 = iterations - self._start_iteration
-        if not self._record_only:
-            self._set(epoch if self.granularity == "epoch" else self._epoch_step0)
+        self._set(epoch if self.granularity == "epoch" else self._epoch_step0)
         self._epoch_lr = _current_lr(self.model.optimizer)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
