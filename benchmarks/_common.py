@@ -412,6 +412,7 @@ def run_lrsearch(job: dict[str, Any], storage: str) -> dict[str, Any]:
         seed=job["seed"],
         workers=job.get("workers", 1),
         schedule_aware_pruning=job.get("schedule_aware", True),
+        granularity=job.get("granularity", "epoch"),
         progress=False,
     )
     t0 = time.perf_counter()

@@ -8,6 +8,12 @@ time includes everything ``tune()`` does (loading the data, checking the model, 
 SQLite study, recording every trial); the hand loop uses an in-memory study.
 
     python benchmarks/bench_throughput.py --rounds 3 --trials 8 --epochs 8
+
+``lrsearch-step`` is ``lrsearch tune --granularity step`` (the rate changes every step inside
+the compiled train step); with both it and ``lrsearch`` the script prints their ratio (target:
+per-step within 5% of per-epoch)::
+
+    python benchmarks/bench_throughput.py --tools lrsearch,lrsearch-step --rounds 5
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from _common import ratio  # noqa: E402
 from _common import run_child  # noqa: E402
 
 TOOLS = ("lrsearch", "hand", "kerastuner")
+#: every tool --tools accepts: ``lrsearch-step`` is lrsearch with ``--granularity step``
+ALL_TOOLS = (*TOOLS, "lrsearch-step")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,10 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=8, help="epochs per trial (8)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--families", default=",".join(SIMPLE_FAMILIES))
-    p.add_argument("--tools", default=",".join(TOOLS), help="subset of lrsearch,hand,kerastuner")
+    p.add_argument(
+        "--tools",
+        default=",".join(TOOLS),
+        help="subset of lrsearch,hand,kerastuner,lrsearch-step (the default leaves the last out)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write all results as JSON")
     a = p.parse_args(argv)
     tools = [t for t in a.tools.split(",") if t]
+    unknown = sorted(set(tools) - set(ALL_TOOLS))
+    if unknown:
+        p.error(f"unknown tools {', '.join(unknown)}; choose among {', '.join(ALL_TOOLS)}")
     families = [f for f in a.families.split(",") if f]
 
     results: dict[str, list[dict]] = {t: [] for t in tools}
@@ -51,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         order = tools[r % len(tools) :] + tools[: r % len(tools)]
         for tool in order:
             job = {
-                "tool": tool,
+                "tool": "lrsearch" if tool == "lrsearch-step" else tool,
+                "granularity": "step" if tool == "lrsearch-step" else "epoch",
                 "tuner": "random",
                 "trials": a.trials,
                 "epochs": a.epochs,
@@ -100,6 +116,21 @@ def main(argv: list[str] | None = None) -> int:
             w = ratio(med["lrsearch"], med["hand"])
             verdict = "met" if w <= 0.8 else "NOT met"
             print(f"target lrsearch wall <= 0.8x hand: {w:.2f}x -> {verdict}")
+    if "lrsearch" in tools and "lrsearch-step" in tools:
+        print()
+        print("# --granularity step vs epoch (the same trials, the rate set every step in-graph)")
+        w = ratio(med["lrsearch-step"], med["lrsearch"])
+        paired = [
+            ratio(x["seconds"], e["seconds"])
+            for x, e in zip(results["lrsearch-step"], results["lrsearch"], strict=True)
+        ]
+        print(
+            f"lrsearch-step/lrsearch: wall time {w:.3f}x, time per epoch trained "
+            f"{ratio(per_epoch['lrsearch-step'], per_epoch['lrsearch']):.3f}x; per round "
+            + ", ".join(f"{v:.3f}" for v in paired)
+        )
+        verdict = "met" if w <= 1.05 else "NOT met"
+        print(f"target step wall <= 1.05x epoch: {w:.3f}x -> {verdict}")
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1))
     return 0

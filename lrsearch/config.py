@@ -3,8 +3,9 @@
 A study definition sets any ``tune`` option under its ``TuneOptions`` name (``study_name``,
 ``storage``, ``dataset``, ``model``, ``families``, ``optimizers``, ``initial_lr``, ``trials``,
 ``epochs``, ``batch_size``, ``pruner``, ``seed``, ``workers``, ``val_fraction``,
-``subsample``, ``schedule_aware_pruning``, ``progress``), plus a free-text ``description`` and
-a ``[ranges]`` table of per-parameter search ranges (see :class:`lrsearch.SearchSpace`)::
+``subsample``, ``warmup``, ``granularity``, ``schedule_aware_pruning``, ``progress``), plus
+a free-text ``description`` and a ``[ranges]`` table of per-parameter search ranges (see
+:class:`lrsearch.SearchSpace`)::
 
     study_name = "warmup"
     storage = "sqlite:///studies/warmup.db"
@@ -78,6 +79,8 @@ KEYS: dict[str, str] = {
     "workers": "a whole number >= 1",
     "val_fraction": "a number between 0 and 1 (exclusive)",
     "subsample": "a whole number >= 2 (leave the key out to use all the data)",
+    "warmup": "true or false (draw a warm-up on every family without one of its own)",
+    "granularity": 'one of "epoch", "step"',
     "schedule_aware_pruning": "true or false",
     "progress": "one of " + ", ".join(f'"{p}"' for p in PROGRESS),
     "ranges": "a table of parameter = [low, high], a list of choices, or one fixed value",
@@ -492,6 +495,7 @@ def _check_space(path: str, options: Mapping[str, Any]) -> None:
             optimizers=optimizers,
             epochs=options.get("epochs", 20),
             ranges=ranges,
+            warmup=options.get("warmup", False),
         )
         partial.search_space(None if lr == "auto" else lr)
     except ValueError as exc:
@@ -520,6 +524,8 @@ _CHECKS: dict[str, Callable[[str, str, Any, bool], Any]] = {
     "workers": _whole(1),
     "val_fraction": _fraction,
     "subsample": _whole(2),
+    "warmup": _boolean,
+    "granularity": _choice(("epoch", "step")),
     "schedule_aware_pruning": _boolean,
     "progress": _choice(tuple(PROGRESS)),
     "ranges": _ranges,

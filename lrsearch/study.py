@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import textwrap
@@ -30,13 +31,21 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial:
 
 
 def spec_of(trial: optuna.trial.FrozenTrial) -> ScheduleSpec:
-    """The :class:`ScheduleSpec` a trial trained with (from its ``spec`` user attribute)."""
+    """The :class:`ScheduleSpec` a trial trained with (from its ``spec`` user attribute).
+
+    Its ``epochs`` is the budget the trial ran: the spec's own, else the trial's ``epochs``
+    user attribute (specs recorded before specs carried it).
+    """
     data = trial.user_attrs.get("spec")
     if data is None:
         raise UsageError(
             f"Trial {trial.number} has no 'spec' user attribute: it was not recorded by lrsearch."
         )
-    return ScheduleSpec.from_dict(data)
+    spec = ScheduleSpec.from_dict(data)
+    ran = trial.user_attrs.get("epochs")
+    if spec.epochs is None and isinstance(ran, int) and not isinstance(ran, bool) and ran >= 1:
+        spec = dataclasses.replace(spec, epochs=ran)
+    return spec
 
 
 def load_best(storage: str, study_name: str) -> ScheduleSpec:
@@ -45,6 +54,9 @@ def load_best(storage: str, study_name: str) -> ScheduleSpec:
         spec = lrsearch.load_best("sqlite:///studies/lrsearch.db", "lrsearch")
         model.compile(optimizer=spec.build_optimizer(), loss=..., metrics=["accuracy"])
         model.fit(x, y, epochs=20, validation_data=(xv, yv), callbacks=spec.callbacks())
+
+    ``spec.epochs`` is the budget the trial ran, so ``spec.for_epochs(100)`` carries the winner
+    of a short study to a long training.
 
     Raises:
         UsageError (a ``ValueError``): no such database or study, or no finished trial.
@@ -83,11 +95,26 @@ def data_advice(info: dict[str, Any]) -> str:
     return text
 
 
-def best_summary(study: optuna.Study) -> dict[str, Any]:
+def best_summary(study: optuna.Study, epochs: int | None = None) -> dict[str, Any]:
     """JSON-ready: ``family``, ``params``, ``value``, ``trial``, ``optimizer``, ``momentum``,
-    ``epochs``, ``task``, ``data`` (what to do to the data first) and ``spec``."""
+    ``granularity``, ``epochs``, ``task``, ``data`` (what to do to the data first) and
+    ``spec``.
+
+    ``epochs``: carry the winner to that budget (:meth:`ScheduleSpec.for_epochs`): ``params``,
+    ``spec`` and ``epochs`` are then the carried ones, and ``tuned_epochs`` the budget the
+    trial ran.
+
+    Raises:
+        UsageError: no finished trial; ``epochs`` < 1, or the winner's budget is unknown.
+    """
     trial = best_trial(study)
     spec = spec_of(trial)
+    tuned = spec.epochs
+    if epochs is not None:
+        try:
+            spec = spec.for_epochs(epochs)
+        except ValueError as exc:
+            raise UsageError(f"--epochs {epochs}: {exc}") from None
     info = dict(study.user_attrs.get(DATA_ATTR) or {})
     config = study.user_attrs.get("lrsearch_config")
     if "task" not in info:
@@ -103,7 +130,10 @@ def best_summary(study: optuna.Study) -> dict[str, Any]:
         "trial": trial.number,
         "optimizer": spec.optimizer,
         "momentum": spec.momentum,
-        "epochs": trial.user_attrs.get("epochs"),
+        "granularity": spec.granularity,
+        "epochs": spec.epochs if spec.epochs is not None else trial.user_attrs.get("epochs"),
+        "tuned_epochs": tuned,
+        "batch_size": (config or {}).get("batch_size"),
         "study_name": study.study_name,
         "task": info["task"],
         f"best_val_{metric}": best_metric,
@@ -120,6 +150,19 @@ def snippet(summary: dict[str, Any]) -> str:
         compile_args = 'loss="mean_squared_error", metrics=["mae"]'
     else:
         compile_args = 'loss=..., metrics=["accuracy"]'
+    per_step = (summary.get("spec") or {}).get("granularity") == "step"
+    if per_step:  # the rate changes every step inside the graph: it needs the steps per epoch
+        batch_size = summary.get("batch_size") or 64
+        return (
+            "import math\n\nfrom lrsearch import ScheduleSpec\n\n"
+            f"spec = ScheduleSpec.from_dict({spec})\n"
+            f"batch_size = {batch_size}\n"
+            "steps_per_epoch = math.ceil(len(x) / batch_size)\n"
+            "model.compile(optimizer=spec.build_optimizer(steps_per_epoch=steps_per_epoch), "
+            f"{compile_args})\n"
+            f"model.fit(x, y, epochs={epochs}, batch_size=batch_size, "
+            "validation_data=(x_val, y_val), callbacks=spec.callbacks())"
+        )
     return (
         "from lrsearch import ScheduleSpec\n\n"
         f"spec = ScheduleSpec.from_dict({spec})\n"
@@ -147,7 +190,14 @@ def format_table(summary: dict[str, Any]) -> str:
         ("task", summary.get("task", "classification")),
         ("family", summary["family"]),
         ("optimizer", summary["optimizer"]),
+        ("granularity", summary.get("granularity", "epoch")),
     ]
+    tuned, epochs = summary.get("tuned_epochs"), summary.get("epochs")
+    if tuned is not None and epochs is not None and tuned != epochs:
+        scaled = f"{epochs} (tuned for {tuned}; durations scaled by {epochs}/{tuned})"
+        rows.append(("epochs", scaled))
+    elif epochs is not None:
+        rows.append(("epochs", str(epochs)))
     if uses_momentum(summary["optimizer"]):
         rows.append(("momentum", fmt(summary["momentum"])))
     rows += [(k, fmt(v)) for k, v in summary["params"].items()]

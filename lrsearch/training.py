@@ -13,6 +13,12 @@ per optimizer kind and process and, for each trial,
   changes per epoch, so no per-step Python is needed), shuffling with the trial's seed,
 * validates in one large batch (inference only).
 
+A spec with ``granularity="step"`` changes its rate every step inside the compiled loop: its
+optimizer reads the rate from a table (:class:`~lrsearch.keras.ReloadableStepSchedule`,
+``schedule(step / steps_per_epoch)`` for every step of the budget), which each trial refills
+with one assignment, so the compiled model (one per optimizer kind and granularity) is reused
+the same way and trains as fast. ``plateau`` reacts per epoch whatever the granularity.
+
 The data are converted to tensors once per process. ``reuse=False`` trains a fresh model per
 trial with the same data pipeline and seeds; tests check that both give the same losses.
 """
@@ -66,7 +72,7 @@ class Trainer:
             .batch(min(VALIDATION_BATCH, max(1, len(data.x_val))))
             .cache()
         )
-        self._compiled: dict[str, tuple[keras.Model, list[np.ndarray]]] = {}
+        self._compiled: dict[Any, tuple[keras.Model, list[np.ndarray]]] = {}
 
     def build(self, seed: int) -> keras.Model:
         """A fresh uncompiled model, initialised from ``seed``."""
@@ -83,46 +89,65 @@ class Trainer:
             .batch(self.batch_size)
         )
 
-    def _optimizer(self, spec: ScheduleSpec) -> keras.optimizers.Optimizer:
-        if self.reuse and uses_momentum(spec.optimizer):
-            from lrsearch.keras import VariableMomentumSGD
+    @staticmethod
+    def _per_step(spec: ScheduleSpec) -> bool:
+        return spec.granularity == "step" and spec.schedule is not None
 
+    def _optimizer(self, spec: ScheduleSpec, epochs: int) -> keras.optimizers.Optimizer:
+        if not self.reuse:
+            n = self.steps_per_epoch if self._per_step(spec) else None
+            return spec.build_optimizer(steps_per_epoch=n)
+        from lrsearch.keras import ReloadableStepSchedule
+        from lrsearch.keras import VariableMomentumSGD
+        from lrsearch.keras import build_optimizer
+
+        lr: Any = spec.initial_lr
+        schedule = spec.schedule
+        if self._per_step(spec) and schedule is not None:
+            lr = ReloadableStepSchedule(schedule, self.steps_per_epoch, epochs)
+        if uses_momentum(spec.optimizer):
             return VariableMomentumSGD(
-                learning_rate=spec.initial_lr,
+                learning_rate=lr,
                 momentum=spec.momentum,
                 nesterov=spec.optimizer == "nesterov",
             )
-        return spec.build_optimizer()
+        return build_optimizer(spec.optimizer, lr, momentum=spec.momentum)
 
-    def _compile(self, model: keras.Model, spec: ScheduleSpec) -> keras.Model:
+    def _compile(self, model: keras.Model, spec: ScheduleSpec, epochs: int) -> keras.Model:
         loss, metrics = loss_and_metrics(model, self.data.task)
         model.compile(
-            optimizer=self._optimizer(spec),
+            optimizer=self._optimizer(spec, epochs),
             loss=loss,
             metrics=metrics,
             steps_per_execution=self.steps_per_epoch,
         )
         return model
 
-    def _model_for(self, spec: ScheduleSpec, seed: int) -> keras.Model:
+    def _model_for(self, spec: ScheduleSpec, seed: int, epochs: int = 1) -> keras.Model:
         """The compiled model for ``spec``'s optimizer, holding fresh weights for ``seed``."""
         if not self.reuse:
             keras.backend.clear_session()
-            return self._compile(self.build(seed), spec)
+            return self._compile(self.build(seed), spec, epochs)
         fresh = self.build(seed)
-        cached = self._compiled.get(spec.optimizer)
+        per_step = self._per_step(spec)
+        key = (spec.optimizer, "step", epochs) if per_step else spec.optimizer
+        cached = self._compiled.get(key)
         if cached is None:
-            model = self._compile(fresh, spec)
+            model = self._compile(fresh, spec, epochs)
             model.optimizer.build(model.trainable_variables)
             state = [np.array(v) for v in model.optimizer.variables]
-            self._compiled[spec.optimizer] = (model, state)
+            self._compiled[key] = (model, state)
             return model
         model, state = cached
         for target, source in zip(model.variables, fresh.variables, strict=True):
             target.assign(source)
         for variable, value in zip(model.optimizer.variables, state, strict=True):
             variable.assign(value)
-        model.optimizer.learning_rate = spec.initial_lr
+        schedule = spec.schedule
+        if per_step and schedule is not None:
+            model.optimizer._learning_rate.load(schedule)
+        else:
+            model.optimizer.learning_rate = spec.initial_lr
         if hasattr(model.optimizer, "set_momentum"):
             model.optimizer.set_momentum(spec.momentum)
         return model
@@ -135,7 +160,7 @@ class Trainer:
         callbacks: list[keras.callbacks.Callback] | None = None,
     ) -> dict[str, list[Any]]:
         """Train one model with ``spec`` for ``epochs`` epochs; return ``History.history``."""
-        model = self._model_for(spec, seed)
+        model = self._model_for(spec, seed, epochs)
         history = model.fit(
             self._train_data(seed),
             epochs=epochs,

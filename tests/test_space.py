@@ -227,7 +227,7 @@ def test_fixed_trial_reproduces_a_spec() -> None:
     )
     spec = space.suggest(trial)
     assert spec == ScheduleSpec(
-        "step", {"initial_lr": 0.2, "drop_rate": 0.5, "epochs_drop": 3}, momentum=0.9
+        "step", {"initial_lr": 0.2, "drop_rate": 0.5, "epochs_drop": 3}, momentum=0.9, epochs=10
     )
 
 

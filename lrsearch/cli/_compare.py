@@ -30,7 +30,8 @@ for regression). Written to --out:
 
 What each family trains with: either the parameters of its best trial in a study
 (--storage/--study-name; dataset, model, task and batch size default to the study's, and each
-family trains for as many epochs as its trial ran unless --epochs is given), or
+family trains for as many epochs as its trial ran; with --epochs E each is carried to E
+epochs first, its durations scaled by E / the trial's epochs: tune short, train long), or
 the articles' settings (--families; plain SGD, lr0 0.5, k 0.1, drop 0.8 every 10 epochs,
 decay lr0/epochs, ...). A family may name an optimizer, e.g. constant:adam (the Neptune
 article's Adam run: Keras' default rate 0.001).
@@ -49,7 +50,7 @@ _STUDY_SETTINGS: tuple[tuple[str, type, str, str], ...] = (
         int,
         "E",
         "epochs per run, the same for every family (default: each study family's trial "
-        "budget, or 20)",
+        "budget, or 20); a study's specs are carried to E (durations scaled)",
     ),
     ("--dataset", str, "NAME|PATH", "dataset (the study's, or digits); as for lrsearch tune"),
     ("--model", str, "NAME|FILE.py:FUNC", "model (the study's, or mlp); as for lrsearch tune"),

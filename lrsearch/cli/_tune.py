@@ -37,6 +37,7 @@ examples:
   lrsearch tune --dataset diabetes --study-name diabetes      # regression (MSE, MAE)
   lrsearch tune --optimizers sgd,adam --initial-lr adam=1e-5,1e-2 --initial-lr sgd=1e-3,1
   lrsearch tune --config studies/neptune_fashion_mnist.toml --trials 5
+  lrsearch tune --families step,cosine --warmup --granularity step   # warm-up, per-step rates
 """
 
 
@@ -122,6 +123,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="use N random examples of the dataset (e.g. 20000 of Fashion-MNIST, as the articles)",
     )
     p.add_argument(
+        "--granularity",
+        choices=("epoch", "step"),
+        default=None,
+        help="epoch (default): the learning rate changes once per epoch; step: every step, "
+        "inside the compiled train step, at the fractional epoch step/steps_per_epoch (the "
+        "parameters still count epochs; the history records each epoch's last-step rate). Part "
+        "of the study's identity",
+    )
+    p.add_argument(
+        "--warmup",
+        dest="warmup",
+        action="store_const",
+        const=True,
+        default=None,
+        help="also draw a linear warm-up (warmup_epochs, start_lr) on every family without one "
+        "of its own (constant, time_based, step, exponential, polynomial, cosine, cyclical, "
+        "cosine_restarts), from the warmup_epochs range (1..max(2, epochs/4); TOML [ranges])",
+    )
+    p.add_argument(
         "--no-schedule-aware-pruning",
         dest="schedule_aware_pruning",
         action="store_const",
@@ -164,6 +184,8 @@ def run(args: argparse.Namespace) -> int:
             "workers": args.workers,
             "val_fraction": args.val_fraction,
             "subsample": args.subsample,
+            "warmup": args.warmup,
+            "granularity": args.granularity,
             "schedule_aware_pruning": args.schedule_aware_pruning,
             "progress": args.progress,
         },

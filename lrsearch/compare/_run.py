@@ -59,6 +59,19 @@ def _clean(history: dict[str, list[Any]]) -> dict[str, list[float | None]]:
     return out
 
 
+def _carried(entry: CompareEntry, epochs: int) -> CompareEntry:
+    """``entry`` for a budget of ``epochs``: its spec carried there with
+    :meth:`ScheduleSpec.for_epochs` when its own budget is known (the spec's ``epochs``, else
+    the epochs its trial ran), else unchanged."""
+    spec = entry.spec
+    if spec.epochs is None and entry.epochs is not None:
+        spec = dataclasses.replace(spec, epochs=entry.epochs)
+    if spec.epochs is None or spec.epochs == epochs:
+        return dataclasses.replace(entry, epochs=None)
+    source = f"{entry.source}, carried from {spec.epochs} to {epochs} epochs"
+    return dataclasses.replace(entry, spec=spec.for_epochs(epochs), source=source, epochs=None)
+
+
 def compare(
     families: Sequence[str] | None = None,
     *,
@@ -82,8 +95,10 @@ def compare(
     family's best trial) or ``entries`` (your own specs) says what to compare. ``dataset``,
     ``model``, ``task``, ``batch_size``, ``subsample`` and ``val_fraction`` default to the
     study's (``digits``, ``mlp``, ``auto``, 64 without a study). ``epochs``: the same budget
-    for every family; by default each study family trains for as many epochs as its trial ran
-    (20 for the articles' settings). The data split is drawn once with ``seed``; run ``i`` of
+    for every family, each spec whose own budget is known (a study's trials, a spec with
+    ``epochs``) carried to it first (:meth:`ScheduleSpec.for_epochs`: tune short, train long);
+    by default each study family trains for as many epochs as its trial ran (20 for the
+    articles' settings). The data split is drawn once with ``seed``; run ``i`` of
     every family uses model seed ``seed + i``.
 
     Raises:
@@ -121,7 +136,7 @@ def compare(
         contenders = study_entries(study)
     if epochs is not None:
         _positive("epochs", epochs)
-        contenders = [dataclasses.replace(e, epochs=None) for e in contenders]
+        contenders = [_carried(e, epochs) for e in contenders]
     else:
         budgets = [e.epochs for e in contenders if e.epochs is not None]
         epochs = max(budgets) if budgets else int(config.get("epochs") or DEFAULT_EPOCHS)

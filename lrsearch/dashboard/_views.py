@@ -81,6 +81,8 @@ def trial_note(spec: Mapping[str, Any], history: Mapping[str, Sequence[float | N
     head = f"`{family}` schedule, optimizer `{optimizer}`"
     if optimizer in ("sgd", "nesterov"):
         head += f" (momentum {_fmt(spec.get('momentum', 0.0), 3)})"
+    if spec.get("granularity") == "step":
+        head += ", rate changed every step (each epoch: its last step's rate)"
     shown = ", ".join(f"{k}={_fmt(v) if _num(v) is not None else v}" for k, v in params.items())
     lrs = [_num(v) for v in history.get("learning_rate", [])]
     lines = ["### Learning rate per epoch", "", head + (f": {shown}" if shown else "")]

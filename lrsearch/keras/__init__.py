@@ -19,6 +19,8 @@ from lrsearch.keras._callbacks import ScheduleCallback
 from lrsearch.keras._in_graph import KERAS_OPS
 from lrsearch.keras._in_graph import InGraphSchedule
 from lrsearch.keras._optimizers import build_optimizer
+from lrsearch.keras._reusable import NUMPY_OPS
+from lrsearch.keras._reusable import ReloadableStepSchedule
 from lrsearch.keras._reusable import VariableMomentumSGD
 from lrsearch.optimizers import OPTIMIZERS
 from lrsearch.optimizers import check_optimizer
@@ -27,9 +29,11 @@ from lrsearch.optimizers import uses_momentum
 __all__ = [
     "GRANULARITIES",
     "KERAS_OPS",
+    "NUMPY_OPS",
     "OPTIMIZERS",
     "InGraphSchedule",
     "PlateauCallback",
+    "ReloadableStepSchedule",
     "ScheduleCallback",
     "VariableMomentumSGD",
     "build_optimizer",

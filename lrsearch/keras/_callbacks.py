@@ -38,8 +38,10 @@ class ScheduleCallback(keras.callbacks.Callback):
     One learning-rate driver: when the optimizer was built with
     :class:`~lrsearch.keras.InGraphSchedule` of the same schedule (``ScheduleSpec.
     build_optimizer(steps_per_epoch=...)``), the schedule already runs in the graph and this
-    callback only records. Any other schedule object raises ``ValueError`` at the start of
-    training instead of Keras' ``TypeError`` in the middle of it.
+    callback only records: the rate the epoch's last step trained with, read from the
+    optimizer's schedule at that step (``schedule(e)`` per epoch; ``schedule(e + (n - 1) / n)``
+    with ``granularity="step"`` and ``n`` steps per epoch). Any other schedule object raises
+    ``ValueError`` at the start of training instead of Keras' ``TypeError`` in the middle of it.
 
     Example::
 
@@ -90,16 +92,21 @@ class ScheduleCallback(keras.callbacks.Callback):
         self.model.optimizer.learning_rate = self.schedule(t)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._record_only:  # the graph drives the rate; on_epoch_end reads it
+            return
         if self.steps_per_epoch is not None:
             self._epoch_step0 = epoch * self.steps_per_epoch
         else:
             iterations = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
             self._epoch_step0 = iterations - self._start_iteration
-        if not self._record_only:
-            self._set(epoch if self.granularity == "epoch" else self._epoch_step0)
+        self._set(epoch if self.granularity == "epoch" else self._epoch_step0)
         self._epoch_lr = _current_lr(self.model.optimizer)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._record_only:  # the rate of the epoch's last step, as the graph computed it
+            optimizer = self.model.optimizer
+            last = max(0, int(keras.ops.convert_to_numpy(optimizer.iterations)) - 1)
+            self._epoch_lr = float(keras.ops.convert_to_numpy(optimizer._learning_rate(last)))
         if logs is not None:
             logs["learning_rate"] = self._epoch_lr
 

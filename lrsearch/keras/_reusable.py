@@ -1,11 +1,78 @@
-"""An SGD whose momentum is a variable, so one compiled train step serves every trial."""
+"""What lets one compiled train step serve every trial: an SGD whose momentum is a variable,
+and a per-step schedule read from a table of rates."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
+
+from lrsearch.keras._in_graph import InGraphSchedule
+from lrsearch.schedules import MathOps
+from lrsearch.schedules import Schedule
+
+NUMPY_OPS = MathOps(  # floor, exp, log, cos, abs, minimum, maximum, power, where
+    np.floor, np.exp, np.log, np.cos, np.abs, np.minimum, np.maximum, np.power, np.where,
+)  # fmt: skip
+""":class:`lrsearch.schedules.MathOps` on NumPy arrays (a whole schedule in one call)."""
+
+
+class ReloadableStepSchedule(InGraphSchedule):
+    """A per-step :class:`InGraphSchedule` whose schedule can change without a re-trace.
+
+    The train step reads the rate from a table variable, ``lr = table[min(step, size - 1)]``,
+    and :meth:`load` fills the table for the next trial with ``schedule.formula(step / n)``
+    (``granularity="step"``; ``floor(step / n)`` for ``"epoch"``) for every step of the
+    budget, evaluated at once with NumPy: the same rates as :class:`InGraphSchedule` (up to
+    float32 rounding) for the cost of one assignment per trial. Steps past the table keep its
+    last rate. Used by :class:`lrsearch.training.Trainer`; not serialisable.
+
+    Args:
+        schedule: the first schedule.
+        steps_per_epoch: ``n``.
+        epochs: the budget: the table holds ``epochs * n`` rates.
+        granularity: ``"step"`` (default) or ``"epoch"``.
+    """
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        steps_per_epoch: int,
+        epochs: int,
+        granularity: str = "step",
+    ) -> None:
+        super().__init__(schedule, steps_per_epoch, granularity)
+        self.size = max(1, int(epochs) * int(steps_per_epoch))
+        self.table = keras.Variable(
+            np.zeros(self.size, dtype="float32"), trainable=False, name="lr_table"
+        )
+        self.load(schedule)
+
+    def rates(self, schedule: Schedule) -> np.ndarray:
+        """The table's rates for ``schedule``: one per step of the budget."""
+        t = np.arange(self.size, dtype="float64") / float(self.steps_per_epoch or 1)
+        if self.granularity == "epoch":
+            t = np.floor(t)
+        with np.errstate(all="ignore"):
+            lr = np.asarray(schedule.formula(t, NUMPY_OPS), dtype="float64")
+        return np.broadcast_to(lr, t.shape).astype("float32")
+
+    def load(self, schedule: Schedule) -> None:
+        """Drive the following steps (counted from 0) with ``schedule``."""
+        self.schedule = schedule
+        self.table.assign(self.rates(schedule))
+
+    def __call__(self, step: Any) -> Any:
+        index = ops.minimum(ops.cast(step, "int32"), self.size - 1)
+        return ops.take(self.table, index)
+
+    def get_config(self) -> dict[str, Any]:
+        raise NotImplementedError(
+            "ReloadableStepSchedule is the Trainer's internal driver and is not serialisable; "
+            "save a model built with ScheduleSpec.build_optimizer(steps_per_epoch=...) instead."
+        )
 
 
 class VariableMomentumSGD(keras.optimizers.SGD):

@@ -3,9 +3,10 @@
 Two checks, both read-only and both run before anything is written:
 
 * :func:`identity_differences`: the settings that define the experiment (dataset, model, task,
-  epochs, batch size, validation fraction, subsample) against those stored in the study's
-  ``lrsearch_config`` user attribute. A key the study did not record yet is skipped, except
-  ``task``: studies from before tasks existed were all classification.
+  epochs, batch size, validation fraction, subsample, granularity) against those stored in the
+  study's ``lrsearch_config`` user attribute. A key the study did not record yet is skipped,
+  except ``task`` and ``granularity``: studies from before they existed were all
+  classification, and all per epoch.
 * :func:`space_differences`: the choices of every categorical parameter (``family``,
   ``optimizer``, ``mode``) the new search space would suggest against those the study's trials
   were drawn from. Optuna refuses to change a categorical's choices within one study (every new
@@ -27,10 +28,11 @@ SETTINGS: dict[str, str] = {
     "batch_size": "--batch-size",
     "val_fraction": "--val-fraction",
     "subsample": "--subsample",
+    "granularity": "--granularity",
 }
 
 #: what a study that did not record a setting ran with
-_LEGACY = {"task": "classification"}
+_LEGACY = {"task": "classification", "granularity": "epoch"}
 
 #: the flag that sets a categorical parameter's choices
 _CATEGORICAL_FLAGS = {"family": "--families", "optimizer": "--optimizers"}

@@ -40,6 +40,10 @@ class TuneOptions:
     val_fraction: float = 0.2
     subsample: int | None = None
     ranges: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: draw a linear warm-up on every family without one of its own (SearchSpace(warmup=...))
+    warmup: bool = False
+    #: "epoch": the rate changes once per epoch; "step": every step, at the fractional epoch
+    granularity: str = "epoch"
     schedule_aware_pruning: bool = True
     progress: bool | None = None
     config_source: dict[str, Any] | None = None
@@ -54,6 +58,8 @@ class TuneOptions:
             initial_lr=initial_lr,
             optimizers=self.optimizers,
             epochs=self.epochs,
+            warmup=self.warmup,
+            granularity=self.granularity,
             **self.ranges,
         )
 
@@ -61,7 +67,7 @@ class TuneOptions:
         """What defines the study's experiment (stored in the study, compared on resume).
 
         ``task`` is the decided one (:func:`lrsearch.runner.prepare.resolve_task`), never
-        ``auto``.
+        ``auto``. ``granularity``: per-epoch and per-step trials are not comparable.
         """
         return {
             "dataset": self.dataset,
@@ -71,6 +77,7 @@ class TuneOptions:
             "batch_size": self.batch_size,
             "val_fraction": self.val_fraction,
             "subsample": self.subsample,
+            "granularity": self.granularity,
         }
 
 
@@ -105,6 +112,13 @@ def check_options(o: TuneOptions) -> Any:
         raise UsageError(
             f"--seed must be a whole number from 0 to {MAX_SEED} (received {o.seed!r})."
         )
+    if o.granularity not in ("epoch", "step"):
+        raise UsageError(
+            f"--granularity must be epoch or step (received {o.granularity!r}): epoch changes "
+            "the learning rate once per epoch, step every step at the fractional epoch."
+        )
+    if not isinstance(o.warmup, bool):
+        raise UsageError(f"warmup must be true or false (received {o.warmup!r}).")
     if o.pruner not in PRUNERS:
         raise UsageError(
             f"Unknown pruner {o.pruner!r}. Use one of {', '.join(PRUNERS)} (--pruner median "

@@ -26,6 +26,7 @@ from lrsearch.schedules._decay import Step
 from lrsearch.schedules._decay import TimeBased
 from lrsearch.schedules._math import PY
 from lrsearch.schedules._math import MathOps
+from lrsearch.schedules._registry import DURATION_PARAMS
 from lrsearch.schedules._registry import FAMILIES
 from lrsearch.schedules._registry import PLATEAU_DEFAULTS
 from lrsearch.schedules._registry import REGISTRY
@@ -34,6 +35,8 @@ from lrsearch.schedules._registry import Family
 from lrsearch.schedules._registry import check_family
 from lrsearch.schedules._registry import from_config
 from lrsearch.schedules._registry import get
+from lrsearch.schedules._registry import sample_warmup
+from lrsearch.schedules._registry import scale_durations
 from lrsearch.schedules._registry import validate_plateau
 from lrsearch.schedules._warmup import LinearWarmup
 from lrsearch.schedules._warmup import WarmupCosine
@@ -41,6 +44,7 @@ from lrsearch.schedules._warmup import WarmupStableDecay
 
 __all__ = [
     "CYCLICAL_MODES",
+    "DURATION_PARAMS",
     "FAMILIES",
     "PLATEAU_DEFAULTS",
     "PY",
@@ -65,5 +69,7 @@ __all__ = [
     "check_family",
     "from_config",
     "get",
+    "sample_warmup",
+    "scale_durations",
     "validate_plateau",
 ]

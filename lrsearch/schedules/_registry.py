@@ -10,6 +10,7 @@ entry.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
@@ -95,6 +96,19 @@ def _warmup(d: Draw, epochs: int) -> int:
     return d.int("warmup_epochs", 1, max(2, _quarter(epochs)))
 
 
+def sample_warmup(d: Draw, lr0: float, epochs: int) -> dict[str, Any]:
+    """A linear warm-up's parameters: ``start_lr = lr0 * start_lr_factor`` (0.01..0.5, log)
+    and ``warmup_epochs`` (1..max(2, epochs / 4)).
+
+    The same draws, under the same names and distributions, as ``linear_warmup``'s own, so a
+    warm-up drawn on any family (``SearchSpace(warmup=True)``) shares its Optuna parameters.
+    """
+    return {
+        "start_lr": lr0 * d.float("start_lr_factor", 0.01, 0.5, log=True),
+        "warmup_epochs": _warmup(d, epochs),
+    }
+
+
 def _sample_cyclical(d: Draw, lr0: float, epochs: int) -> dict[str, Any]:
     mode = d.categorical("mode", list(CYCLICAL_MODES))
     params: dict[str, Any] = {
@@ -118,12 +132,8 @@ def _sample_wsd(d: Draw, lr0: float, epochs: int) -> dict[str, Any]:
 
 
 def _sample_warmup_cosine(d: Draw, lr0: float, epochs: int) -> dict[str, Any]:
-    warm = _warmup(d, epochs)
-    return {
-        "start_lr": lr0 * d.float("start_lr_factor", 0.01, 0.5, log=True),
-        "warmup_epochs": warm,
-        "decay_epochs": max(1, epochs - warm),
-    }
+    params = sample_warmup(d, lr0, epochs)
+    return {**params, "decay_epochs": max(1, epochs - params["warmup_epochs"])}
 
 
 _FAMILIES: tuple[Family, ...] = (
@@ -175,10 +185,7 @@ _FAMILIES: tuple[Family, ...] = (
     Family(
         "linear_warmup",
         LinearWarmup,
-        lambda d, lr0, e: {
-            "start_lr": lr0 * d.float("start_lr_factor", 0.01, 0.5, log=True),
-            "warmup_epochs": _warmup(d, e),
-        },
+        sample_warmup,
         lambda e: {"initial_lr": 0.01, "start_lr": 0.005, "warmup_epochs": 5},
     ),
     Family(
@@ -240,6 +247,53 @@ FAMILIES: tuple[str, ...] = tuple(REGISTRY)
 
 PLATEAU_PARAMS = ("initial_lr", "factor", "patience", "min_lr")
 PLATEAU_DEFAULTS: dict[str, Any] = {"factor": 0.5, "patience": 2, "min_lr": 0.0}
+
+
+#: parameters that count epochs: :func:`scale_durations` stretches them to another budget
+DURATION_PARAMS: tuple[str, ...] = (
+    "epochs_drop",
+    "decay_epochs",
+    "total_epochs",
+    "step_size",
+    "warmup_epochs",
+    "first_decay_epochs",
+    "patience",
+)
+
+
+def _half_up(x: float) -> int:
+    return int(math.floor(x + 0.5))
+
+
+def scale_durations(family: str, params: dict[str, Any], factor: float) -> dict[str, Any]:
+    """``params`` with every duration (:data:`DURATION_PARAMS`) multiplied by ``factor``.
+
+    ::
+
+        whole number d > 0: max(1, round(d * factor))     # halves round up
+        fractional d:       d * factor
+        d == 0:             0                             # no warm-up stays none
+
+    Rates and shapes (``initial_lr``, ``drop_rate``, ``pct_start``, ...) are unchanged. Where
+    rounding would break a family's own rule, the total gives way: ``wsd``'s ``total_epochs``
+    is at least ``warmup_epochs + decay_epochs``, ``one_cycle``'s at least 2.
+    """
+    if not isinstance(factor, (int, float)) or isinstance(factor, bool) or not factor > 0:
+        raise ValueError(f"Argument `factor` must be > 0. Received: factor={factor!r}")
+    out = dict(params)
+    for name in DURATION_PARAMS:
+        value = out.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value == 0:
+            continue
+        if float(value).is_integer():
+            out[name] = max(1, _half_up(float(value) * factor))
+        else:
+            out[name] = float(value) * factor
+    if family == "wsd":
+        out["total_epochs"] = max(out["total_epochs"], out["warmup_epochs"] + out["decay_epochs"])
+    elif family == "one_cycle":
+        out["total_epochs"] = max(2, out["total_epochs"])
+    return out
 
 
 def check_family(family: Any) -> Family:

@@ -16,11 +16,13 @@ from lrsearch.schedules import FAMILIES
 from lrsearch.schedules import REGISTRY
 from lrsearch.schedules import Draw
 from lrsearch.schedules import check_family
+from lrsearch.schedules import sample_warmup
 from lrsearch.space._drawn import remember_drawn
 from lrsearch.space._draws import KerasTunerDraw
 from lrsearch.space._draws import OptunaDraw
 from lrsearch.space._draws import ParamInfo
 from lrsearch.space._draws import RecordingDraw
+from lrsearch.space._spec import GRANULARITIES
 from lrsearch.space._spec import ScheduleSpec
 
 DEFAULT_MOMENTUM = (0.0, 0.99)
@@ -58,6 +60,18 @@ class SearchSpace:
             ``optimizer`` parameter is only searched when there are several.
         epochs: the training budget per trial; ranges such as ``epochs_drop`` or
             ``warmup_epochs`` scale with it, and ``decay_epochs`` / ``total_epochs`` equal it.
+        warmup: ``False`` (default): families draw only their own parameters. ``True``: every
+            family without a warm-up of its own (``REGISTRY[name].optional_warmup``: constant,
+            time_based, step, exponential, polynomial, cosine, cyclical, cosine_restarts) also
+            draws a linear warm-up, ``warmup_epochs`` and ``start_lr = initial_lr *
+            start_lr_factor``: the same Optuna parameters, with the same distributions, as
+            ``linear_warmup``'s, so the ``warmup_epochs`` range (default 1..max(2, E/4))
+            applies to every family. The family's own formula starts after the warm-up; a
+            ``decay_epochs`` that fills the budget (polynomial, cosine) becomes ``E -
+            warmup_epochs``, so the decay still ends with the budget (as ``warmup_cosine``).
+        granularity: ``"epoch"`` (default) or ``"step"``: the ``granularity`` of every drawn
+            :class:`ScheduleSpec` (the rate changes once per epoch, or every step at the
+            fractional epoch).
         **ranges: a parameter's range by name: ``(low, high)``, a list of choices for a
             categorical (``mode=["triangular"]``), or one value to fix it (``k=0.1``).
             ``momentum`` defaults to ``(0.0, 0.99)``.
@@ -84,6 +98,9 @@ class SearchSpace:
         initial_lr: LrRange | Mapping[str, LrRange] | None = None,
         optimizers: Sequence[str] | str = ("sgd",),
         epochs: int = 20,
+        *,
+        warmup: bool = False,
+        granularity: str = "epoch",
         **ranges: Any,
     ) -> None:
         fams = FAMILIES if families is None else _as_tuple("families", families)
@@ -100,6 +117,17 @@ class SearchSpace:
             raise ValueError(
                 f"Argument `epochs` must be an integer >= 1. Received: epochs={epochs!r}"
             )
+        if not isinstance(warmup, bool):
+            raise ValueError(
+                f"Argument `warmup` must be True or False. Received: warmup={warmup!r}"
+            )
+        if granularity not in GRANULARITIES:
+            raise ValueError(
+                f"Argument `granularity` must be one of {', '.join(GRANULARITIES)}. "
+                f"Received: granularity={granularity!r}"
+            )
+        self.warmup = warmup
+        self.granularity = granularity
         self.families: tuple[str, ...] = tuple(dict.fromkeys(fams))
         self.optimizers: tuple[str, ...] = tuple(dict.fromkeys(opts))
         self.epochs = epochs
@@ -252,11 +280,29 @@ class SearchSpace:
     def _spec_from(
         self, draw: Draw, family: str, initial_lr: float, optimizer: str, momentum: float
     ) -> ScheduleSpec:
-        params = {
-            "initial_lr": initial_lr,
-            **REGISTRY[family].sample(draw, initial_lr, self.epochs),
-        }
-        return ScheduleSpec(family=family, params=params, optimizer=optimizer, momentum=momentum)
+        params = self._params_of(draw, family, initial_lr)
+        return self._spec(family, params, optimizer, momentum)
+
+    def _params_of(self, draw: Draw, family: str, initial_lr: float) -> dict[str, Any]:
+        entry = REGISTRY[family]
+        params = {"initial_lr": initial_lr, **entry.sample(draw, initial_lr, self.epochs)}
+        if self.warmup and entry.optional_warmup:
+            params.update(sample_warmup(draw, initial_lr, self.epochs))
+            if params.get("decay_epochs") == self.epochs:  # a decay filling the budget
+                params["decay_epochs"] = max(1, self.epochs - params["warmup_epochs"])
+        return params
+
+    def _spec(
+        self, family: str, params: dict[str, Any], optimizer: str, momentum: float
+    ) -> ScheduleSpec:
+        return ScheduleSpec(
+            family=family,
+            params=params,
+            optimizer=optimizer,
+            momentum=momentum,
+            granularity=self.granularity,
+            epochs=self.epochs,
+        )
 
     def suggest(self, trial: Any) -> ScheduleSpec:
         """Draw a :class:`ScheduleSpec` from an ``optuna.trial.Trial``.
@@ -304,8 +350,8 @@ class SearchSpace:
             with hp.conditional_scope("optimizer", momentum_opts):
                 momentum = draw.float("momentum", *DEFAULT_MOMENTUM)
         with hp.conditional_scope("family", [family]), hp.name_scope(family):
-            params = {"initial_lr": lr, **REGISTRY[family].sample(draw, lr, self.epochs)}
-        spec = ScheduleSpec(family=family, params=params, optimizer=optimizer, momentum=momentum)
+            params = self._params_of(draw, family, lr)
+        spec = self._spec(family, params, optimizer, momentum)
         remember_drawn(hp, spec)  # so a tuner can apply it (lrsearch.space.drawn_spec)
         return spec
 
@@ -332,13 +378,16 @@ class SearchSpace:
             ),
             "optimizers": list(self.optimizers),
             "epochs": self.epochs,
+            "warmup": self.warmup,
+            "granularity": self.granularity,
             "ranges": {k: list(v) if isinstance(v, tuple) else v for k, v in self.ranges.items()},
         }
 
     def __repr__(self) -> str:
         return (
             f"SearchSpace(families={list(self.families)}, initial_lr={self.initial_lr}, "
-            f"optimizers={list(self.optimizers)}, epochs={self.epochs})"
+            f"optimizers={list(self.optimizers)}, epochs={self.epochs}, warmup={self.warmup}, "
+            f"granularity={self.granularity!r})"
         )
 
 
