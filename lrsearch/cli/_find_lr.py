@@ -31,6 +31,11 @@ examples:
   lrsearch find-lr --dataset fashion_mnist --model cnn --subsample 20000 --format json
 """
 
+#: options passed on to :func:`lrsearch.rangetest.range_test_on_data` under their own name
+_TEST_ARGS = ("start_lr", "end_lr", "batch_size", "epochs", "num_steps", "seed")
+#: options repeated in the JSON output
+_SHOWN = ("dataset", "model", "optimizer", "start_lr", "end_lr", "batch_size")
+
 #: rows of the curve printed by ``--format table``
 TABLE_ROWS = 12
 
@@ -146,16 +151,6 @@ def _check_plot_path(text: str) -> None:
         )
 
 
-def _compile(model: Any, optimizer_name: str, loss: str, metrics: list[str]) -> None:
-    from lrsearch.keras import build_optimizer
-    from lrsearch.keras import uses_momentum
-
-    momentum = 0.9 if uses_momentum(optimizer_name) else 0.0
-    # The rate set here is overwritten before every batch of the test.
-    optimizer = build_optimizer(optimizer_name, 1e-3, momentum=momentum)
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-
-
 def _table(result: Any, args: argparse.Namespace, band: tuple[float, float] | None) -> str:
     lines = [
         f"learning-rate range test: dataset {args.dataset}, model {args.model}, "
@@ -194,9 +189,7 @@ def run(args: argparse.Namespace) -> int:
     from lrsearch.data import check_dataset
     from lrsearch.data import check_task_for
     from lrsearch.data import load_dataset
-    from lrsearch.models import build_for
     from lrsearch.models import check_model
-    from lrsearch.models import loss_and_metrics
 
     check_dataset(args.dataset)
     check_task_for(args.dataset, args.task)
@@ -208,28 +201,14 @@ def run(args: argparse.Namespace) -> int:
     from lrsearch.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    import keras
-
-    from lrsearch.rangetest import find_lr
-
-    keras.utils.set_random_seed(args.seed)
-    model = build_for(args.model, dataset)
-    loss, metrics = loss_and_metrics(model, dataset.task)
-    _compile(model, args.optimizer, loss, metrics)
+    from lrsearch.rangetest import range_test_on_data
 
     try:
         # Without --num-steps, find_lr's own floor applies (at least MIN_AUTO_STEPS steps).
-        result = find_lr(
-            model,
-            dataset.x_train,
-            dataset.y_train,
-            start_lr=args.start_lr,
-            end_lr=args.end_lr,
-            batch_size=args.batch_size,
-            epochs=args.epochs,
-            num_steps=args.num_steps,
-            seed=args.seed,
-        )
+        test_args = {k: vars(args)[k] for k in _TEST_ARGS}
+        result = range_test_on_data(dataset, args.model, args.optimizer, **test_args)
+    except UsageError:
+        raise
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -260,16 +239,8 @@ def run(args: argparse.Namespace) -> int:
         from lrsearch.cli._common import print_json
 
         data = result.to_dict()
-        data.update(
-            dataset=args.dataset,
-            model=args.model,
-            optimizer=args.optimizer,
-            start_lr=args.start_lr,
-            end_lr=args.end_lr,
-            batch_size=args.batch_size,
-            band=list(band) if band is not None else None,
-            plot=args.plot,
-        )
+        data.update({k: vars(args)[k] for k in _SHOWN})
+        data.update(band=list(band) if band is not None else None, plot=args.plot)
         print_json(data)
     else:
         print(_table(result, args, band))

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import keras
 
+from lrsearch.checks import finite_or_none
 from lrsearch.space import ScheduleSpec
 from lrsearch.space import drawn_spec
-
-
-def _number(value: Any) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 class TrialCallback(keras.callbacks.Callback):
@@ -98,7 +90,7 @@ class TrialCallback(keras.callbacks.Callback):
         self._forward("on_epoch_end", epoch, logs)
         for key, value in logs.items():
             if isinstance(value, (int, float)) or hasattr(value, "__float__"):
-                self.history.setdefault(key, []).append(_number(value))
+                self.history.setdefault(key, []).append(finite_or_none(value))
         if self._first and self._tid is not None:
             if self.oracle.report_epoch(self._tid, epoch, logs):
                 self.model.stop_training = True

@@ -30,7 +30,6 @@ at the same moment may together run a few trials past ``max_trials``.
 from __future__ import annotations
 
 import json
-import math
 import os
 import socket
 import threading
@@ -45,6 +44,7 @@ import optuna
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
+from lrsearch.checks import finite_or_none
 from lrsearch.kerastuner._callback import TrialCallback
 from lrsearch.kerastuner._distributions import suggest_values
 from lrsearch.pruners import ScheduleAwarePruner
@@ -74,14 +74,6 @@ _STATUS = {
     TrialState.RUNNING: TrialStatus.RUNNING,
 }
 _FINAL = (TrialStatus.COMPLETED, TrialStatus.STOPPED, TrialStatus.FAILED)
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 class _Heartbeat:
@@ -396,8 +388,8 @@ class OptunaOracle(keras_tuner.Oracle):
         name = self.objective.name
         value = self.objective.get_value(logs) if self.objective.has_value(logs) else None
         for key, v in (("loss", logs.get("loss")), (name, value)):
-            if v is not None and _finite(v) is None:
-                lr = _finite(logs.get("learning_rate"))
+            if v is not None and finite_or_none(v) is None:
+                lr = finite_or_none(logs.get("learning_rate"))
                 self._pruned[trial_id] = (
                     f"diverged: {key} became NaN or infinite in epoch {epoch}"
                     + ("" if lr is None else f" (learning rate {lr:.6g})")
@@ -426,7 +418,7 @@ class OptunaOracle(keras_tuner.Oracle):
         reason = self._pruned.pop(trial.trial_id, None)
         if kt.status == TrialStatus.COMPLETED:
             self.score_trial(kt)
-            if reason is None and _finite(kt.score) is None:
+            if reason is None and finite_or_none(kt.score) is None:
                 reason = f"the objective {self.objective.name} is {kt.score} (NaN or infinite)"
         if reason is not None:
             kt.status, kt.message = TrialStatus.STOPPED, reason

@@ -10,6 +10,15 @@ import optuna
 from lrsearch.kerastuner._callback import TrialCallback
 from lrsearch.kerastuner._oracle import OptunaOracle
 
+#: the keyword arguments ``keras_tuner.RandomSearch`` hands to its oracle
+ORACLE_KWARGS = (
+    "hyperparameters",
+    "tune_new_entries",
+    "allow_new_entries",
+    "max_retries_per_trial",
+    "max_consecutive_failed_trials",
+)
+
 
 class OptunaSearch(keras_tuner.Tuner):
     """``keras_tuner.RandomSearch``'s drop-in, searching with Optuna and pruning per epoch.
@@ -63,27 +72,14 @@ class OptunaSearch(keras_tuner.Tuner):
         sampler: optuna.samplers.BaseSampler | None = None,
         pruner: optuna.pruners.BasePruner | None = None,
         seed: int | None = None,
-        hyperparameters: keras_tuner.HyperParameters | None = None,
-        tune_new_entries: bool = True,
-        allow_new_entries: bool = True,
-        max_retries_per_trial: int = 0,
-        max_consecutive_failed_trials: int = 3,
         **tuner_kwargs: Any,
     ) -> None:
+        # what RandomSearch passes to its oracle goes to ours; the rest to the Tuner
+        oracle_kwargs = {k: tuner_kwargs.pop(k) for k in ORACLE_KWARGS if k in tuner_kwargs}
         oracle = OptunaOracle(
-            objective=objective,
-            max_trials=max_trials,
-            storage=storage,
-            study_name=study_name,
-            sampler=sampler,
-            pruner=pruner,
-            seed=seed,
-            hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
+            objective, max_trials, storage=storage, study_name=study_name, sampler=sampler,
+            pruner=pruner, seed=seed, **oracle_kwargs,
+        )  # fmt: skip
         self._last_results: dict[str, Any] = {}
         super().__init__(oracle, hypermodel, **tuner_kwargs)
         # Open (or create) the study now, after KerasTuner has wiped the project for

@@ -134,6 +134,17 @@ def _descends(start_level: float, lowest: float) -> bool:
     return start_level - lowest > MIN_RELATIVE_DROP * max(abs(start_level), 1e-12)
 
 
+def _real_descent(
+    x: FloatArray, y: FloatArray
+) -> tuple[int, tuple[int, int, float, float]] | None:
+    """``(index of the lowest loss, _descent(x, y))`` when the curve really descends."""
+    found = _descent(x, y)
+    i_min = minimum_index(x, y)
+    if found is None or i_min is None or not _descends(found[2], found[3]):
+        return None
+    return i_min, found
+
+
 def _still_falling(y: FloatArray, lo: int) -> bool:
     """Whether the whole curve (tail included) is lowest at one of its last two points."""
     tail = np.where(np.isfinite(y[lo:]), y[lo:], np.inf)
@@ -186,11 +197,10 @@ def valley_index(lrs: ArrayLike, losses: ArrayLike, *, fraction: float = 2.0 / 3
     the stretch is shorter than 3 points.
     """
     x, y = _as_curve(lrs, losses)
-    found = _descent(x, y)
-    i_min = minimum_index(x, y)
-    if found is None or i_min is None or not _descends(found[2], found[3]):
+    descent = _real_descent(x, y)
+    if descent is None:
         return None
-    lo, _, start_level, lowest = found
+    i_min, (lo, _, start_level, lowest) = descent
     threshold = start_level - 0.05 * (start_level - lowest)
     above = np.nonzero(y[lo : i_min + 1] >= threshold)[0]
     start = lo + (int(above[-1]) if above.size else 0)
@@ -304,11 +314,10 @@ def divergence_start(lrs: ArrayLike, losses: ArrayLike) -> float | None:
     descends).
     """
     x, y = _as_curve(lrs, losses)
-    found = _descent(x, y)
-    i_min = minimum_index(x, y)
-    if found is None or i_min is None or not _descends(found[2], found[3]):
+    descent = _real_descent(x, y)
+    if descent is None:
         return None
-    _, _, start_level, lowest = found
+    i_min, (_, _, start_level, lowest) = descent
     threshold = lowest + 0.5 * (start_level - lowest)
     after = np.nonzero(~(y[i_min:] < threshold))[0]
     return None if not after.size else float(x[i_min + int(after[0])])

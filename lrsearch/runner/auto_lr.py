@@ -27,7 +27,6 @@ import sys
 from typing import Any
 
 from lrsearch.errors import UsageError
-from lrsearch.optimizers import uses_momentum
 from lrsearch.runner.prepare import Prepared
 from lrsearch.runner.study import existing_study
 
@@ -80,35 +79,18 @@ def range_tests(prepared: Any, study: Any | None) -> dict[str, dict[str, Any]]:
 def run_range_test(prepared: Any, optimizer: str | None = None) -> dict[str, Any]:
     """Run the range test for the prepared data and model with ``optimizer`` (default: the
     first searched); return what to store."""
-    import keras
-
-    from lrsearch.models import loss_and_metrics
-    from lrsearch.rangetest import find_lr
-    from lrsearch.space import ScheduleSpec
+    from lrsearch.rangetest import range_test_on_data
 
     o = prepared.options
-    data = prepared.data
     optimizer = optimizer or prepared.space.optimizers[0]
-    momentum = 0.9 if uses_momentum(optimizer) else 0.0
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(o.seed)
-    from lrsearch.models import build_for
-
-    model = build_for(o.model, data)
-    loss, metrics = loss_and_metrics(model, data.task)
-    spec = ScheduleSpec("constant", {"initial_lr": 1e-3}, optimizer, momentum)
-    model.compile(optimizer=spec.build_optimizer(), loss=loss, metrics=metrics)
-    result = find_lr(
-        model,
-        data.x_train,
-        data.y_train,
-        start_lr=1e-6,
-        end_lr=10.0,
+    result = range_test_on_data(
+        prepared.data,
+        o.model,
+        optimizer,
         batch_size=o.batch_size,
         num_steps=RANGE_TEST_STEPS,
         seed=o.seed,
     )
-    keras.backend.clear_session()
     several = len(prepared.space.optimizers) > 1
     try:
         low, high = result.band()

@@ -80,58 +80,88 @@ class RecordingDraw(_Overridden):
         return options[0] if self.end == "low" else options[-1]
 
 
-class OptunaDraw(_Overridden):
+class _Suggesting(_Overridden):
+    """Applies the overrides, then asks a tuning library for what is left to draw.
+
+    ``_ONE_INT``: an integer range of one value is fixed, not drawn (KerasTuner's ``Int``
+    refuses it); ``_ONE_CHOICE``: a single choice is used, not drawn (Optuna records nothing).
+    """
+
+    _ONE_INT = False
+    _ONE_CHOICE = False
+
+    def _fixed(self, name: str, value: Any) -> Any:
+        """Record a fixed value where the library needs one (KerasTuner's ``Fixed``)."""
+        return value
+
+    def _float(self, name: str, low: float, high: float, log: bool) -> float:
+        raise NotImplementedError
+
+    def _int(self, name: str, low: int, high: int) -> int:
+        raise NotImplementedError
+
+    def _choice(self, name: str, options: list[Any]) -> Any:
+        raise NotImplementedError
+
+    def float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
+        fixed, low, high = self._bounds(name, low, high)
+        if fixed is not None:
+            return float(self._fixed(name, float(fixed)))
+        return float(self._float(name, float(low), float(high), log))
+
+    def int(self, name: str, low: int, high: int) -> int:
+        fixed, low, high = self._bounds(name, low, high)
+        if fixed is None and self._ONE_INT and int(low) == int(high):
+            fixed = low
+        if fixed is not None:
+            return int(self._fixed(name, int(fixed)))
+        return int(self._int(name, int(low), int(high)))
+
+    def categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        fixed, options = self._choices(name, choices)
+        if fixed is None and self._ONE_CHOICE and len(options) == 1:
+            return options[0]
+        if fixed is not None:
+            return self._fixed(name, fixed)
+        return self._choice(name, options)
+
+
+class OptunaDraw(_Suggesting):
     """Suggests from an ``optuna.trial.Trial`` (the parameter name is the Optuna name)."""
+
+    _ONE_CHOICE = True
 
     def __init__(self, trial: Any, overrides: dict[str, Override]) -> None:
         super().__init__(overrides)
         self.trial = trial
 
-    def float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
-        fixed, low, high = self._bounds(name, low, high)
-        if fixed is not None:
-            return float(fixed)
+    def _float(self, name: str, low: float, high: float, log: bool) -> float:
         return float(self.trial.suggest_float(name, low, high, log=log))
 
-    def int(self, name: str, low: int, high: int) -> int:
-        fixed, low, high = self._bounds(name, low, high)
-        if fixed is not None:
-            return int(fixed)
-        return int(self.trial.suggest_int(name, int(low), int(high)))
+    def _int(self, name: str, low: int, high: int) -> int:
+        return int(self.trial.suggest_int(name, low, high))
 
-    def categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        fixed, options = self._choices(name, choices)
-        if fixed is not None:
-            return fixed
-        if len(options) == 1:
-            return options[0]
+    def _choice(self, name: str, options: list[Any]) -> Any:
         return self.trial.suggest_categorical(name, options)
 
 
-class KerasTunerDraw(_Overridden):
+class KerasTunerDraw(_Suggesting):
     """Draws from a ``keras_tuner.HyperParameters`` (within the caller's scopes)."""
+
+    _ONE_INT = True
 
     def __init__(self, hp: Any, overrides: dict[str, Override]) -> None:
         super().__init__(overrides)
         self.hp = hp
 
-    def float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
-        fixed, low, high = self._bounds(name, low, high)
-        if fixed is not None:
-            return float(self.hp.Fixed(name, float(fixed)))
-        sampling = "log" if log else "linear"
-        return float(self.hp.Float(name, float(low), float(high), sampling=sampling))
+    def _fixed(self, name: str, value: Any) -> Any:
+        return self.hp.Fixed(name, value)
 
-    def int(self, name: str, low: int, high: int) -> int:
-        fixed, low, high = self._bounds(name, low, high)
-        if fixed is None and int(low) == int(high):
-            fixed = low
-        if fixed is not None:
-            return int(self.hp.Fixed(name, int(fixed)))
-        return int(self.hp.Int(name, int(low), int(high)))
+    def _float(self, name: str, low: float, high: float, log: bool) -> float:
+        return float(self.hp.Float(name, low, high, sampling="log" if log else "linear"))
 
-    def categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        fixed, options = self._choices(name, choices)
-        if fixed is not None:
-            return self.hp.Fixed(name, fixed)
+    def _int(self, name: str, low: int, high: int) -> int:
+        return int(self.hp.Int(name, low, high))
+
+    def _choice(self, name: str, options: list[Any]) -> Any:
         return self.hp.Choice(name, options)
