@@ -95,6 +95,16 @@ def data_advice(info: dict[str, Any]) -> str:
     return text
 
 
+def objective_name(study: optuna.Study) -> str:
+    """What the study's values are: ``val_loss`` for ``tune`` studies, else its recorded name
+    (a KerasTuner search's objective, or Optuna's metric name)."""
+    name = study.user_attrs.get("keras_tuner_objective")
+    if isinstance(name, str) and name:
+        return name
+    names = study.metric_names
+    return str(names[0]) if names else "val_loss"
+
+
 def best_summary(study: optuna.Study, epochs: int | None = None) -> dict[str, Any]:
     """JSON-ready: ``family``, ``params``, ``value``, ``trial``, ``optimizer``, ``momentum``,
     ``granularity``, ``epochs``, ``task``, ``data`` (what to do to the data first) and
@@ -117,6 +127,8 @@ def best_summary(study: optuna.Study, epochs: int | None = None) -> dict[str, An
             raise UsageError(f"--epochs {epochs}: {exc}") from None
     info = dict(study.user_attrs.get(DATA_ATTR) or {})
     config = study.user_attrs.get("lrsearch_config")
+    # lrsearch prepared the data of `tune` studies only (not of a KerasTuner search's)
+    prepared_here = bool(info) or isinstance(config, dict)
     if "task" not in info:
         info["task"] = (config or {}).get("task") or "classification"
     history = trial.user_attrs.get("history") or {}
@@ -137,7 +149,8 @@ def best_summary(study: optuna.Study, epochs: int | None = None) -> dict[str, An
         "study_name": study.study_name,
         "task": info["task"],
         f"best_val_{metric}": best_metric,
-        "data": data_advice(info),
+        "objective": objective_name(study),
+        "data": data_advice(info) if prepared_here else None,
         "spec": spec.to_dict(),
     }
 
@@ -181,10 +194,10 @@ def format_table(summary: dict[str, Any]) -> str:
     rows = [
         ("study", summary["study_name"]),
         ("best trial", f"#{summary['trial']}"),
-        ("val_loss", fmt(summary["value"])),
+        (summary.get("objective") or "val_loss", fmt(summary["value"])),
     ]
     for key in ("best_val_accuracy", "best_val_mae"):
-        if summary.get(key) is not None:
+        if summary.get(key) is not None and key.removeprefix("best_") != rows[-1][0]:
             rows.append((key.removeprefix("best_"), fmt(summary[key])))
     rows += [
         ("task", summary.get("task", "classification")),

@@ -40,4 +40,10 @@ def test_kerastuner_plugin_example_runs_and_resumes(
         ["best", "--storage", storage, "--study-name", "digits", "--format", "json"], cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["family"] == hps["family"]
+    best = json.loads(done.stdout)
+    assert best["family"] == hps["family"]
+    # the value is the search's objective, and lrsearch did not prepare this data
+    assert best["objective"] == "val_accuracy" and best["data"] is None
+    table = run_cli(["best", "--storage", storage, "--study-name", "digits"], cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    assert "val_accuracy " in table.stdout and "\nval_loss " not in table.stdout
