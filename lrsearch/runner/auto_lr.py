@@ -7,7 +7,7 @@ of the same command reuses them instead of testing again; an optimizer added to 
 study is tested then. Each optimizer's ``initial_lr`` is searched log-uniformly inside its
 own band::
 
-    low  = suggested_lr / 10            (the steepest-descent reading, else the valley)
+    low  = suggested_lr / 10            (see lrsearch.rangetest: never the steepest reading)
     high = where the loss starts to diverge
 
 and the readings inside each band (suggested, valley, steepest, min/10) are enqueued as the
