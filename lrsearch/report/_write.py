@@ -80,6 +80,13 @@ def report_metric(trials: list[optuna.trial.FrozenTrial]) -> str:
     return "accuracy"
 
 
+def _loss_words(trials: list[optuna.trial.FrozenTrial]) -> str:
+    """``; the mean squared error of the standardised target`` for a regression study."""
+    if report_metric(trials) == "mae":
+        return "; the mean squared error of the standardised target"
+    return ""
+
+
 def _study_heading(study: optuna.Study, trials: list[optuna.trial.FrozenTrial]) -> list[str]:
     states: dict[str, int] = {}
     for t in trials:
@@ -89,7 +96,7 @@ def _study_heading(study: optuna.Study, trials: list[optuna.trial.FrozenTrial]) 
         f"# lrsearch report: study `{study.study_name}`",
         "",
         f"{len(trials)} trials ({counts}). Objective: the best validation loss of a trial "
-        "(`val_loss`, lower is better).",
+        f"(`val_loss`, lower is better{_loss_words(trials)}).",
     ]
     config = study.user_attrs.get("lrsearch_config")
     if isinstance(config, dict) and config:
