@@ -89,15 +89,17 @@ class _Heartbeat:
             return
         study_id = storage.get_study_id_from_name(study_name)
         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, number)
+        # The first beat now, not in the thread: a trial with no heartbeat recorded is never
+        # seen as stale, so a process killed before the thread's first beat would leave it
+        # RUNNING for good.
+        storage.record_heartbeat(trial_id)
 
         def beat() -> None:
-            while True:
+            while not self._stop.wait(interval):
                 try:
                     storage.record_heartbeat(trial_id)
                 except Exception:  # a missed beat is retried; a dead storage fails the trial
                     pass
-                if self._stop.wait(interval):
-                    return
 
         self._thread = threading.Thread(target=beat, name=f"heartbeat-{number}", daemon=True)
         self._thread.start()
@@ -314,17 +316,18 @@ class OptunaOracle(keras_tuner.Oracle):
             warnings.filterwarnings("ignore", message=".*Heartbeat.*optimize.*")
             ot = study.ask()
         trial_id = self._format_id(ot.number)
+        self._beats[trial_id] = _Heartbeat(self._rdb, study.study_name, ot.number)
         ot.set_user_attr(TRIAL_ID_ATTR, trial_id)
         ot.set_user_attr(WORKER_ATTR, f"{socket.gethostname()}:{os.getpid()}")
         hp = self.hyperparameters.copy()
         try:
             hp.values = suggest_values(self.hyperparameters, ot)
         except Exception as exc:
+            self._beats.pop(trial_id).stop()
             study.tell(ot, state=TrialState.FAIL)
             raise ValueError(f"Cannot draw trial {trial_id}'s hyperparameters: {exc}") from exc
         trial = KTrial(hyperparameters=hp, trial_id=trial_id, status=TrialStatus.RUNNING)
         self._running[trial_id] = ot
-        self._beats[trial_id] = _Heartbeat(self._rdb, study.study_name, ot.number)
         self._current.trial_id = trial_id
         self.ongoing_trials[tuner_id] = trial
         self.trials[trial_id] = trial
