@@ -6,6 +6,7 @@ overrides (a ``(low, high)`` pair, a list of choices, or one fixed value) by par
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from collections.abc import Sequence
 from typing import Any
@@ -80,7 +81,7 @@ class RecordingDraw(_Overridden):
         return options[0] if self.end == "low" else options[-1]
 
 
-class _Suggesting(_Overridden):
+class _Suggesting(_Overridden, abc.ABC):
     """Applies the overrides, then asks a tuning library for what is left to draw.
 
     ``_ONE_INT``: an integer range of one value is fixed, not drawn (KerasTuner's ``Int``
@@ -94,14 +95,17 @@ class _Suggesting(_Overridden):
         """Record a fixed value where the library needs one (KerasTuner's ``Fixed``)."""
         return value
 
+    @abc.abstractmethod
     def _float(self, name: str, low: float, high: float, log: bool) -> float:
-        raise NotImplementedError
+        """Draw from the library (the subclass's job)."""
 
+    @abc.abstractmethod
     def _int(self, name: str, low: int, high: int) -> int:
-        raise NotImplementedError
+        """Draw from the library (the subclass's job)."""
 
+    @abc.abstractmethod
     def _choice(self, name: str, options: list[Any]) -> Any:
-        raise NotImplementedError
+        """Draw from the library (the subclass's job)."""
 
     def float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
         fixed, low, high = self._bounds(name, low, high)
