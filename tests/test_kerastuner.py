@@ -63,6 +63,28 @@ def _search(tuner: Any, digits: tuple[np.ndarray, ...], **kw: Any) -> None:
     tuner.search(x, y, epochs=EPOCHS, batch_size=64, validation_data=(xv, yv), verbose=0, **kw)
 
 
+def _check_trials(trials: list[optuna.trial.FrozenTrial]) -> None:
+    """Every trial ended COMPLETE or PRUNED with one intermediate value per epoch it ran, its
+    active parameters only, and the user attributes of ``lrsearch tune`` trials."""
+    for t in trials:
+        assert t.state in (TrialState.COMPLETE, TrialState.PRUNED), t
+        ran = len(t.user_attrs["history"]["val_accuracy"])
+        assert sorted(t.intermediate_values) == list(range(ran))
+        assert t.state == TrialState.PRUNED or ran == EPOCHS
+        if t.state == TrialState.PRUNED:
+            assert "pruned" in t.user_attrs["pruned_reason"]
+        assert t.user_attrs[TRIAL_ID_ATTR] == str(t.number)
+        # inactive conditional parameters are absent
+        assert ("rate" in t.params) == t.params["dropout"]
+        assert {"units", "activation", "family", "initial_lr"} <= set(t.params)
+        # lrsearch attributes, as `lrsearch tune` writes them
+        assert t.user_attrs["family"] == t.params["family"]
+        spec = lrsearch.ScheduleSpec.from_dict(t.user_attrs["spec"])
+        history = t.user_attrs["history"]
+        assert {"loss", "val_loss", "learning_rate", "accuracy", "val_accuracy"} <= set(history)
+        assert history["learning_rate"][0] == pytest.approx(spec.initial_lr, rel=1e-5)
+
+
 # ---------------------------------------------------------------- distributions (no training)
 
 
@@ -138,23 +160,7 @@ def test_optuna_search_on_val_accuracy(tmp_path: Path, digits: tuple[np.ndarray,
     assert (tmp_path / "digits" / "optuna_study.db").exists()
     trials = study.get_trials()
     assert len(trials) == 7
-    for t in trials:
-        assert t.state in (TrialState.COMPLETE, TrialState.PRUNED), t
-        ran = len(t.user_attrs["history"]["val_accuracy"])
-        assert sorted(t.intermediate_values) == list(range(ran))
-        assert t.state == TrialState.PRUNED or ran == EPOCHS
-        if t.state == TrialState.PRUNED:
-            assert "pruned" in t.user_attrs["pruned_reason"]
-        assert t.user_attrs[TRIAL_ID_ATTR] == str(t.number)
-        # inactive conditional parameters are absent
-        assert ("rate" in t.params) == t.params["dropout"]
-        assert {"units", "activation", "family", "initial_lr"} <= set(t.params)
-        # lrsearch attributes, as `lrsearch tune` writes them
-        assert t.user_attrs["family"] == t.params["family"]
-        spec = lrsearch.ScheduleSpec.from_dict(t.user_attrs["spec"])
-        history = t.user_attrs["history"]
-        assert {"loss", "val_loss", "learning_rate", "accuracy", "val_accuracy"} <= set(history)
-        assert history["learning_rate"][0] == pytest.approx(spec.initial_lr, rel=1e-5)
+    _check_trials(trials)
     best_hp = tuner.get_best_hyperparameters()[0]
     assert best_hp.values == study.best_trial.params
     best_kt = tuner.oracle.get_best_trials()[0]
@@ -198,14 +204,35 @@ def test_a_second_search_resumes_to_max_trials(
 
 @pytest.mark.slow
 def test_optuna_oracle_with_a_plain_tuner(tmp_path: Path, digits: tuple[np.ndarray, ...]) -> None:
-    oracle = OptunaOracle(objective="val_accuracy", max_trials=3, seed=2)
+    oracle = OptunaOracle(
+        objective="val_accuracy",
+        max_trials=5,
+        seed=2,
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0),
+    )
     tuner = keras_tuner.Tuner(oracle=oracle, hypermodel=build_model, directory=tmp_path)
-    _search(tuner, digits, callbacks=[oracle.trial_callback()])
+    _search(tuner, digits)  # no callback passed: the oracle adds its own
     trials = oracle.study.get_trials()
-    assert len(trials) == 3
-    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
-    assert all(len(t.intermediate_values) == len(t.user_attrs["history"]["loss"]) for t in trials)
+    assert oracle.study.direction == optuna.study.StudyDirection.MAXIMIZE
+    assert len(trials) == 5
+    _check_trials(trials)
     assert tuner.get_best_hyperparameters()[0].values == oracle.study.best_trial.params
+    assert tuner.get_best_models()[0].predict(digits[2][:3], verbose=0).shape == (3, 10)
+    tuner.results_summary()
+
+    # a subclass whose run_trial fits by itself, given the callback explicitly as well:
+    # reported once per epoch, not twice
+    class Custom(keras_tuner.Tuner):
+        def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+            model = self.hypermodel.build(trial.hyperparameters)
+            return model.fit(*args, **kwargs)
+
+    other = OptunaOracle(objective="val_accuracy", max_trials=1, seed=3)
+    custom = Custom(oracle=other, hypermodel=build_model, directory=tmp_path / "c")
+    _search(custom, digits, callbacks=[other.trial_callback()])
+    (t,) = other.study.get_trials()
+    _check_trials([t])
+    assert len(t.user_attrs["history"]["loss"]) == EPOCHS
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ ones are drawn only when active.
 from __future__ import annotations
 
 from lrsearch.kerastuner._callback import TrialCallback
+from lrsearch.kerastuner._callback import attach_trial_callback
 from lrsearch.kerastuner._distributions import distribution_of
 from lrsearch.kerastuner._distributions import suggest_values
 from lrsearch.kerastuner._oracle import BEST_STEP_ATTR
@@ -34,6 +35,7 @@ __all__ = [
     "OptunaOracle",
     "OptunaSearch",
     "TrialCallback",
+    "attach_trial_callback",
     "distribution_of",
     "suggest_values",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import keras
@@ -14,10 +15,10 @@ from lrsearch.space import drawn_spec
 class TrialCallback(keras.callbacks.Callback):
     """Applies the trial's lrsearch schedule, records history, reports and prunes per epoch.
 
-    :class:`lrsearch.kerastuner.OptunaSearch` adds one to every ``fit`` of a trial. With a
-    plain ``keras_tuner.Tuner`` and an :class:`OptunaOracle`, pass
-    ``callbacks=[oracle.trial_callback()]`` to ``search``: it then works on the trial the
-    oracle handed to this thread.
+    Every tuner built on an :class:`OptunaOracle` (:class:`lrsearch.kerastuner.OptunaSearch`,
+    a plain ``keras_tuner.Tuner`` or a subclass) adds one to every ``fit`` of a trial
+    (:func:`attach_trial_callback`). ``oracle.trial_callback()`` makes one for a ``fit`` the
+    tuner does not run: it then works on the trial the oracle handed to this thread.
 
     * When the hypermodel drew its schedule with ``space.from_hp(hp)``
       (:meth:`lrsearch.SearchSpace.from_hp`), the spec's callbacks
@@ -100,3 +101,28 @@ class TrialCallback(keras.callbacks.Callback):
         if self._first and self._tid is not None:
             self.oracle.set_user_attrs(self._tid, {"history": self.history})
             self.oracle.trial_ended_training(self._tid, self.spec, self.history)
+
+
+def attach_trial_callback(tuner: Any, oracle: Any) -> None:
+    """Make ``tuner.run_trial`` pass a :class:`TrialCallback` to the trial's ``fit`` calls.
+
+    KerasTuner 1.x tuners no longer report epochs to their oracle (``Tuner.on_epoch_end`` does
+    nothing; the oracle hears of a trial once, when it ends), so :class:`OptunaOracle` adds its
+    callback to the ``callbacks`` keyword of the tuner's ``run_trial`` when a tuner is created
+    on it. ``Tuner.run_trial`` hands them to every execution's ``fit``; a subclass's
+    ``run_trial`` that passes its ``**kwargs`` on to ``fit``, as KerasTuner's guide shows,
+    does too. A callback of this oracle already in the list is not added twice.
+    """
+    run_trial = tuner.run_trial
+    if getattr(run_trial, "_lrsearch_oracle", None) is oracle:
+        return
+
+    @functools.wraps(run_trial)
+    def run_trial_reported(trial: Any, *args: Any, **kwargs: Any) -> Any:
+        callbacks = list(kwargs.pop("callbacks", None) or [])
+        if not any(isinstance(c, TrialCallback) and c.oracle is oracle for c in callbacks):
+            callbacks.append(TrialCallback(oracle, trial.trial_id))
+        return run_trial(trial, *args, callbacks=callbacks, **kwargs)
+
+    run_trial_reported._lrsearch_oracle = oracle  # type: ignore[attr-defined]
+    tuner.run_trial = run_trial_reported

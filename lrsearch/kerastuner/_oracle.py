@@ -17,7 +17,11 @@ How the two kinds of trial meet:
   same parameters by Optuna, as ``lrsearch tune`` does.
 * **Per epoch.** :meth:`report_epoch` reports the objective as an intermediate value and asks
   the study's pruner; :class:`lrsearch.kerastuner.TrialCallback` calls it after each epoch and
-  stops training cleanly (``model.stop_training``) when the trial is pruned.
+  stops training cleanly (``model.stop_training``) when the trial is pruned. KerasTuner 1.x
+  tuners report nothing per epoch to their oracle, so a tuner created on this oracle (it calls
+  ``_set_project_dir`` from its ``__init__``) gets the callback added to its ``run_trial``'s
+  ``fit`` calls (:func:`lrsearch.kerastuner.attach_trial_callback`): ``OptunaSearch``, a plain
+  ``keras_tuner.Tuner`` and their subclasses report alike.
 * **The study is the record.** Trials finished by earlier runs or by other processes on the
   same storage are read back from the study (``trials``, ``get_best_trials``,
   ``remaining_trials``); ``max_trials`` counts the study's trials in total.
@@ -32,6 +36,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import threading
 import warnings
 from collections.abc import Mapping
@@ -46,6 +51,7 @@ from optuna.trial import TrialState
 
 from lrsearch.checks import finite_or_none
 from lrsearch.kerastuner._callback import TrialCallback
+from lrsearch.kerastuner._callback import attach_trial_callback
 from lrsearch.kerastuner._distributions import suggest_values
 from lrsearch.pruners import ScheduleAwarePruner
 from lrsearch.storage import open_storage
@@ -182,6 +188,12 @@ class OptunaOracle(keras_tuner.Oracle):
     def _set_project_dir(self, directory: Any, project_name: Any) -> None:
         super()._set_project_dir(directory, project_name)
         self._marker().write_text(json.dumps({"study_name": self._name()}))
+        # KerasTuner's BaseTuner.__init__ calls this with the tuner as its ``self``
+        frame = sys._getframe(1)
+        tuner = frame.f_locals.get("self")
+        del frame
+        if isinstance(tuner, keras_tuner.Tuner) and getattr(tuner, "oracle", None) is self:
+            attach_trial_callback(tuner, self)
 
     def _marker(self) -> Path:
         return Path(self._project_dir) / MARKER
@@ -344,8 +356,9 @@ class OptunaOracle(keras_tuner.Oracle):
 
     def trial_callback(self) -> TrialCallback:
         """The callback that reports each epoch of this thread's current trial (and applies its
-        lrsearch schedule): ``tuner.search(..., callbacks=[oracle.trial_callback()])`` with a
-        plain ``keras_tuner.Tuner`` (:class:`OptunaSearch` adds it by itself)."""
+        lrsearch schedule). Tuners built on this oracle add it to every ``fit`` by themselves
+        (:func:`attach_trial_callback`); a ``fit`` the tuner does not run (a custom loop) can
+        pass ``callbacks=[oracle.trial_callback()]``."""
         return TrialCallback(self)
 
     def trial_ended_training(

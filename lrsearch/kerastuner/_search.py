@@ -7,7 +7,6 @@ from typing import Any
 import keras_tuner
 import optuna
 
-from lrsearch.kerastuner._callback import TrialCallback
 from lrsearch.kerastuner._oracle import OptunaOracle
 
 #: the keyword arguments ``keras_tuner.RandomSearch`` hands to its oracle
@@ -99,9 +98,9 @@ class OptunaSearch(keras_tuner.Tuner):
             self.oracle.abandon_running()
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
-        callbacks = [*kwargs.pop("callbacks", []), TrialCallback(self.oracle, trial.trial_id)]
+        # the oracle's TrialCallback is added by the wrapper OptunaOracle puts on this method
         try:
-            return super().run_trial(trial, *args, callbacks=callbacks, **kwargs)
+            return super().run_trial(trial, *args, **kwargs)
         finally:
             self._last_results.pop(trial.trial_id, None)
 
