@@ -121,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument(
+        "--tuners",
+        default=",".join(TUNERS),
+        help=f"comma-separated subset of {','.join(TUNERS)} (optuna is always run)",
+    )
     parser.add_argument("--json", help="write the raw results here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -129,9 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         print("RESULT " + json.dumps(_run(**job)), flush=True)
         return 0
 
+    chosen = [t for t in TUNERS if t in {*args.tuners.split(","), "optuna"}]
     results: list[dict[str, Any]] = []
     for seed in range(args.seeds):
-        order = TUNERS[seed % len(TUNERS) :] + TUNERS[: seed % len(TUNERS)]  # rotate the order
+        order = chosen[seed % len(chosen) :] + chosen[: seed % len(chosen)]  # rotate the order
         for name in order:
             job = {"tuner_name": name, "seed": seed, "trials": args.trials, "epochs": args.epochs}
             proc = subprocess.run(
@@ -173,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         "hyperband": "Hyperband",
         "optuna": "OptunaSearch (TPE+median)",
     }
-    for name in TUNERS:
+    for name in chosen:
         row = [med(name, k) for k in ("best_val_loss", "epochs", "seconds")]
         base = [med("optuna", k) for k in ("best_val_loss", "epochs", "seconds")]
         print(

@@ -47,3 +47,24 @@ def test_kerastuner_plugin_example_runs_and_resumes(
     table = run_cli(["best", "--storage", storage, "--study-name", "digits"], cwd=tmp_path)
     assert table.returncode == 0, table.stderr
     assert "val_accuracy " in table.stdout and "\nval_loss " not in table.stdout
+
+    # `lrsearch report` and `lrsearch dashboard` read it too
+    out = tmp_path / "report"
+    report = run_cli(
+        ["report", "--storage", storage, "--study-name", "digits", "--out", str(out)], cwd=tmp_path
+    )
+    assert report.returncode == 0, report.stderr
+    assert (out / "lr_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert hps["family"] in (out / "summary.md").read_text()
+
+    from test_dashboard import Dashboard
+
+    server = Dashboard(storage, tmp_path)
+    try:
+        (summary,) = server.get("/api/studies")["study_summaries"]
+        detail = server.get(f"/api/studies/{summary['study_id']}?after=0")
+        assert len(detail["trials"]) == 3
+        # each trial's lrsearch note (its learning-rate curve and table) is served
+        assert all(t["note"]["body"] for t in detail["trials"]), detail["trials"][0]["note"]
+    finally:
+        server.stop()

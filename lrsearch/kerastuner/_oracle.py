@@ -82,6 +82,26 @@ _STATUS = {
 _FINAL = (TrialStatus.COMPLETED, TrialStatus.STOPPED, TrialStatus.FAILED)
 
 
+def default_sampler(max_trials: int, seed: int | None) -> optuna.samplers.TPESampler:
+    """The default sampler: multivariate TPE over the co-occurring parameter groups.
+
+    ``group=True`` fits one joint model per set of parameters that occur together (a
+    conditional scope's, a schedule family's), and the random start is sized to the budget,
+    ``n_startup_trials = min(10, max(4, max_trials // 4))``: Optuna's 10 would make a
+    10-trial search a random one. ``constant_liar`` keeps processes sharing a study from
+    drawing the same point.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=seed,
+            multivariate=True,
+            group=True,
+            constant_liar=True,
+            n_startup_trials=min(10, max(4, max_trials // 4)),
+        )
+
+
 class _Heartbeat:
     """Records a running trial's heartbeat every interval, so a killed process's trial fails."""
 
@@ -134,7 +154,8 @@ class OptunaOracle(keras_tuner.Oracle):
             file ``optuna_study.db`` in the tuner's ``directory/project_name``. SQLite runs in
             WAL mode with lock waits and heartbeats (:func:`lrsearch.storage.open_storage`).
         study_name: default: the tuner's ``project_name``.
-        sampler: default ``TPESampler(seed=seed, constant_liar=True)``.
+        sampler: default :func:`default_sampler` (multivariate TPE, random start sized to
+            ``max_trials``).
         pruner: default median pruning (after 5 finished trials, from the 2nd epoch) that
             spares lrsearch warm-ups (:class:`lrsearch.pruners.ScheduleAwarePruner`).
         seed: seeds the default sampler and KerasTuner's oracle.
@@ -166,7 +187,7 @@ class OptunaOracle(keras_tuner.Oracle):
         super().__init__(objective=objective, max_trials=max_trials, seed=seed, **oracle_kwargs)
         self.storage = storage
         self.study_name = study_name
-        self.sampler = sampler or optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+        self.sampler = sampler or default_sampler(max_trials, seed)
         self.pruner = pruner or ScheduleAwarePruner(
             optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
         )
