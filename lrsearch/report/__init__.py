@@ -47,6 +47,10 @@ from lrsearch.report._plots import wants_log
 from lrsearch.report._tables import summary_csv
 from lrsearch.report._tables import summary_markdown
 from lrsearch.report._tables import summary_records
+from lrsearch.report._trial import TrialInfo
+from lrsearch.report._trial import draw_trial
+from lrsearch.report._trial import trial_info
+from lrsearch.report._trial import trial_png
 from lrsearch.report._write import ReportResult
 from lrsearch.report._write import ReportStep
 from lrsearch.report._write import report
@@ -62,8 +66,10 @@ __all__ = [
     "OptimizationHistoryInfo",
     "ReportResult",
     "ReportStep",
+    "TrialInfo",
     "best_curves",
     "check_out_dir",
+    "draw_trial",
     "family_bests",
     "family_color",
     "family_summaries",
@@ -85,6 +91,8 @@ __all__ = [
     "summary_csv",
     "summary_markdown",
     "summary_records",
+    "trial_info",
+    "trial_png",
     "wants_log",
     "write_report",
 ]

@@ -46,6 +46,9 @@ class TuneOptions:
     granularity: str = "epoch"
     schedule_aware_pruning: bool = True
     progress: bool | None = None
+    #: the folder of the trials' pictures (None: $LRSEARCH_ARTIFACT_DIR, else beside a
+    #: SQLite study file; see :func:`lrsearch.dashboard.artifact_dir_for`)
+    artifact_dir: str | None = None
     config_source: dict[str, Any] | None = None
 
     def search_space(self, initial_lr: Any) -> Any:
