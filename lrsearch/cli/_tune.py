@@ -162,7 +162,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="where each trial's picture (learning rate and loss per epoch) is stored as an "
         "Optuna artifact for the dashboard (default: $LRSEARCH_ARTIFACT_DIR, else a folder "
-        "beside a SQLite study file, e.g. studies/lrsearch-artifacts; other storages: none)",
+        "beside a SQLite study file, e.g. studies/lrsearch-artifacts; other storages: none; "
+        "off: no pictures)",
     )
 
 

@@ -3,7 +3,7 @@
 Where the pictures live (:func:`artifact_dir_for`): ``--artifact-dir`` / ``artifact_dir=``,
 else ``$LRSEARCH_ARTIFACT_DIR``, else a folder beside a SQLite study file
 (``studies/lrsearch.db`` -> ``studies/lrsearch-artifacts/``); other storages without either get
-no picture (the trial note is still written).
+no picture (the trial note is still written). ``off`` (:data:`NO_PICTURES`) turns them off.
 
 :class:`TrialViews` is the ``on_trial_end`` hook of :class:`lrsearch.objective.Objective`
 that ``lrsearch tune`` passes: it writes the trial note (:func:`write_trial_note`) and
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 #: the environment variable naming the artifact folder when ``--artifact-dir`` is not given
 ARTIFACT_DIR_ENV = "LRSEARCH_ARTIFACT_DIR"
+#: ``--artifact-dir off``: no pictures (``./off`` is a folder named off)
+NO_PICTURES = "off"
 #: the picture's file name in the dashboard
 IMAGE_NAME = "lr_and_loss.png"
 
@@ -49,11 +51,9 @@ def artifact_dir_for(
     storage_url: str, artifact_dir: str | os.PathLike[str] | None = None
 ) -> Path | None:
     """The artifact folder of a study storage (see the module docstring), ``None`` if none."""
-    if artifact_dir:
-        return Path(artifact_dir)
-    env = os.environ.get(ARTIFACT_DIR_ENV)
-    if env:
-        return Path(env)
+    given = artifact_dir or os.environ.get(ARTIFACT_DIR_ENV)
+    if given:
+        return None if str(given) == NO_PICTURES else Path(given)
     from lrsearch.storage import sqlite_path
 
     try:

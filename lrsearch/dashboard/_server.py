@@ -134,7 +134,7 @@ def serve(
     check_port(port)
     storage = open_dashboard_storage(storage_url)
     folder = artifact_dir_for(storage_url, artifact_dir)
-    if artifact_dir and folder is not None and not folder.is_dir():
+    if artifact_dir and folder is not None and not folder.is_dir():  # named, not there
         raise UsageError(
             f"--artifact-dir {artifact_dir} is not a folder. Pass the folder that `lrsearch "
             "tune --artifact-dir` wrote the trials' pictures into, or leave it out."

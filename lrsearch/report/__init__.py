@@ -49,6 +49,7 @@ from lrsearch.report._tables import summary_markdown
 from lrsearch.report._tables import summary_records
 from lrsearch.report._trial import TrialInfo
 from lrsearch.report._trial import draw_trial
+from lrsearch.report._trial import plot_train_vs_val
 from lrsearch.report._trial import trial_info
 from lrsearch.report._trial import trial_png
 from lrsearch.report._write import ReportResult
@@ -83,6 +84,7 @@ __all__ = [
     "plot_metric",
     "plot_optimization_history",
     "plot_param_importances",
+    "plot_train_vs_val",
     "plot_val_accuracy",
     "plot_val_loss",
     "prepare_out_dir",

@@ -18,6 +18,7 @@ from typing import Any
 from typing import NamedTuple
 
 if TYPE_CHECKING:  # pragma: no cover
+    import optuna
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -132,3 +133,61 @@ def trial_png(info: TrialInfo, *, dpi: int = 72) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
+
+
+def plot_train_vs_val(study: optuna.Study, *, ax: Axes | None = None) -> list[Axes]:
+    """The articles' per-run view of each family's best trial: training (dashed) vs
+    validation (solid) loss, and accuracy (MAE for regression), per epoch; one colour per family.
+
+    Drawn as two panels in the place of ``ax`` (a new figure when ``None``); the loss panel is
+    on a log axis when the losses span more than 20x. Returns the two axes.
+    """
+    from lrsearch.report._info import best_curves
+    from lrsearch.report._info import lrsearch_trials
+    from lrsearch.report._plots import _integer_epochs
+    from lrsearch.report._plots import family_color
+    from lrsearch.report._plots import legend_outside
+    from lrsearch.report._plots import new_axes
+    from lrsearch.tasks import METRIC_LABEL
+    from lrsearch.tasks import history_metric
+
+    metric = "accuracy"
+    for t in lrsearch_trials(study):
+        history = t.user_attrs.get("history")
+        if isinstance(history, dict) and history:
+            metric = history_metric(history)
+            break
+    if ax is None:
+        ax = new_axes((11.0, 4.8))
+    fig = ax.get_figure()
+    assert fig is not None
+    grid = ax.get_subplotspec()
+    assert grid is not None
+    cells = grid.subgridspec(1, 2, wspace=0.25)
+    fig.delaxes(ax)
+    panels = [fig.add_subplot(cells[0]), fig.add_subplot(cells[1])]
+    for panel, key, label in (
+        (panels[0], "loss", "loss"),
+        (panels[1], metric, METRIC_LABEL[metric]),
+    ):
+        values: list[float | None] = []
+        for dashed, name in ((True, key), (False, f"val_{key}")):
+            for c in best_curves(study, name):
+                panel.plot(
+                    c.epochs,
+                    c.mean,
+                    color=family_color(c.family),
+                    linestyle="--" if dashed else "-",
+                    linewidth=1.2 if dashed else 1.8,
+                    label=None if dashed else c.label,
+                )
+                values += [v if math.isfinite(v) else None for v in c.mean]
+        if key == "loss":
+            _log_if_wide(panel, values)
+        panel.set_xlabel("epoch")
+        _integer_epochs(panel)
+        panel.set_ylabel(label)
+        panel.set_title(f"training (dashed) vs validation (solid) {label}", fontsize="medium")
+        panel.grid(True, alpha=0.3)
+    legend_outside(panels[1], title="family (best trial)")
+    return panels
