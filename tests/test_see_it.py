@@ -13,6 +13,7 @@ from typing import Any
 
 import optuna
 import pytest
+from conftest import cli_env
 from conftest import run_cli
 from test_dashboard import Dashboard
 
@@ -196,3 +197,56 @@ def test_dashboard_missing_artifact_dir_exits_2(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2 and "--artifact-dir" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# --------------------------------------------------------------------------- the small fixes
+
+
+def test_a_band_on_a_log_axis_never_crosses_below_it() -> None:
+    from lrsearch.report import Curve
+    from lrsearch.report import plot_curves
+
+    # plateau over seeds: the rate drops at different epochs, std larger than the mean
+    mean = [0.1, 0.1, 0.01, 0.002]
+    plateau = Curve("plateau", "plateau", "sgd", [1, 2, 3, 4], mean, [0.0, 0.05, 0.04, 0.01], 3)
+    ax = plot_curves([plateau], metric="learning_rate")
+    assert ax.get_yscale() == "log"
+    low, _ = ax.get_ylim()
+    assert low > 1e-4  # the band mirrored in log space: its floor near the smallest mean
+    (band,) = ax.collections
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert ys.min() > 0
+
+
+@pytest.mark.parametrize(
+    ("flag", "wrong", "meant"),
+    [
+        ("--families", "stepp", "step"),
+        ("--optimizers", "adm", "adam"),
+        ("--pruner", "medain", "median"),
+        ("--model", "mpl", "mlp"),
+    ],
+)
+def test_unknown_names_get_did_you_mean(workdir: Path, flag: str, wrong: str, meant: str) -> None:
+    proc = run_cli(["tune", "--trials", "1", "--epochs", "1", flag, wrong], cwd=workdir)
+    assert proc.returncode == 2, proc.stderr
+    assert f"Did you mean '{meant}'?" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (workdir / "studies").exists()
+
+
+@pytest.mark.slow
+def test_compare_prints_no_tensorflow_chatter(workdir: Path) -> None:
+    env = cli_env()
+    env.pop("TF_CPP_MIN_LOG_LEVEL")  # as a user's shell: unset
+    proc = run_cli(
+        ["compare", "--families", "step,plateau", "--epochs", "1", "--seeds", "1"]
+        + ["--out", "cmp", "--progress", "on"],
+        cwd=workdir,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for chatter in ("oneDNN", "absl::InitializeLog", "cuda", "I0000", "W0000", "E0000"):
+        assert chatter not in proc.stderr, proc.stderr
+    wrote = [line for line in proc.stderr.splitlines() if line.startswith("wrote ")]
+    assert len(wrote) == len(set(wrote)) == 5  # one line per file
+    assert "(1 run)" in proc.stdout and "± 0.0000" not in proc.stdout

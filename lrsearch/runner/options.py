@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any
 
 from lrsearch.checks import check_whole
+from lrsearch.checks import did_you_mean
 from lrsearch.errors import UsageError
 from lrsearch.pruners import PRUNERS
 from lrsearch.storage import default_storage
@@ -123,8 +124,9 @@ def check_options(o: TuneOptions) -> Any:
     if not isinstance(o.warmup, bool):
         raise UsageError(f"warmup must be true or false (received {o.warmup!r}).")
     if o.pruner not in PRUNERS:
+        hint = did_you_mean(str(o.pruner), PRUNERS)
         raise UsageError(
-            f"Unknown pruner {o.pruner!r}. Use one of {', '.join(PRUNERS)} (--pruner median "
+            f"Unknown pruner {o.pruner!r}.{hint} Use one of {', '.join(PRUNERS)} (--pruner median "
             "stops trials whose val_loss is worse than the median of earlier trials at the same "
             "epoch)."
         )
