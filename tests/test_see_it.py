@@ -250,3 +250,32 @@ def test_compare_prints_no_tensorflow_chatter(workdir: Path) -> None:
     wrote = [line for line in proc.stderr.splitlines() if line.startswith("wrote ")]
     assert len(wrote) == len(set(wrote)) == 5  # one line per file
     assert "(1 run)" in proc.stdout and "± 0.0000" not in proc.stdout
+
+
+def test_kerastuner_trials_get_the_picture_too(tmp_path: Path) -> None:
+    from optuna.artifacts import get_all_artifact_meta
+    from test_kerastuner import _search
+    from test_kerastuner import build_model
+    from test_kerastuner import digits
+
+    from lrsearch.kerastuner import OptunaSearch
+
+    tuner = OptunaSearch(
+        build_model,
+        objective="val_loss",
+        max_trials=2,
+        seed=0,
+        directory=tmp_path,
+        project_name="kt",
+    )
+    _search(tuner, digits.__wrapped__())  # type: ignore[attr-defined]
+    folder = tmp_path / "kt" / "optuna_study-artifacts"
+    import lrsearch.dashboard._images as images
+
+    for views in images._VIEWS.values():
+        views.close()
+    study = tuner.study
+    for trial in study.get_trials():
+        (meta,) = get_all_artifact_meta(trial, storage=study._storage)
+        assert meta.filename == IMAGE_NAME
+        assert (folder / meta.artifact_id).read_bytes().startswith(PNG)

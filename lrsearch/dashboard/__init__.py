@@ -33,6 +33,7 @@ from lrsearch.dashboard._images import IMAGE_NAME
 from lrsearch.dashboard._images import TrialViews
 from lrsearch.dashboard._images import artifact_dir_for
 from lrsearch.dashboard._images import open_artifact_store
+from lrsearch.dashboard._images import trial_views_for
 from lrsearch.dashboard._server import check_port
 from lrsearch.dashboard._server import make_server
 from lrsearch.dashboard._server import open_dashboard_storage
@@ -65,5 +66,6 @@ __all__ = [
     "sparkline",
     "study_note",
     "trial_note",
+    "trial_views_for",
     "write_trial_note",
 ]

@@ -213,3 +213,16 @@ class TrialViews:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+_VIEWS: dict[str, TrialViews] = {}
+
+
+def trial_views_for(storage: Any) -> TrialViews:
+    """The :class:`TrialViews` of a storage (a URL or an ``RDBStorage``), one per process and
+    storage: for front ends that call a hook per trial (``lrsearch.kerastuner``). Its last
+    pictures are written when the process exits (the drawing thread is joined then)."""
+    url = storage if isinstance(storage, str) else str(getattr(storage, "url", ""))
+    if url not in _VIEWS:
+        _VIEWS[url] = TrialViews(artifact_dir_for(url) if url else None)
+    return _VIEWS[url]
