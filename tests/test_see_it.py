@@ -279,3 +279,28 @@ def test_kerastuner_trials_get_the_picture_too(tmp_path: Path) -> None:
         (meta,) = get_all_artifact_meta(trial, storage=study._storage)
         assert meta.filename == IMAGE_NAME
         assert (folder / meta.artifact_id).read_bytes().startswith(PNG)
+
+
+def test_progress_is_one_live_line_on_a_terminal() -> None:
+    import fcntl
+    import os
+    import struct
+    import termios
+    from types import SimpleNamespace
+
+    from lrsearch.runner.progress import TrialProgress
+
+    master, slave = os.openpty()  # a real terminal, 120 columns
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    with os.fdopen(slave, "w") as stream:
+        progress = TrialProgress(1, stream=stream, epochs=3)
+        assert progress.enabled  # auto: stderr is a terminal
+        progress.trial_started(SimpleNamespace(number=7), SimpleNamespace(family="step"))
+        for epoch in range(3):
+            progress.epoch_ended(epoch, {"loss": 1.0, "val_loss": 0.9, "learning_rate": 0.1})
+        progress._close_bar()
+        stream.flush()
+        out = os.read(master, 65536).decode(errors="replace")
+    os.close(master)
+    assert "trial #7 step  epoch 2/3" in out and "val_loss 0.9" in out
+    assert "\r" in out and "\n" not in out.replace("\r\n", "")  # redrawn in place

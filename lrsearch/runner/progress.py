@@ -86,6 +86,8 @@ class TrialProgress:
         """``Objective(on_spec=...)``: a trial begins (its number and family label the line)."""
         self._close_bar()
         self._label = f"trial #{trial.number} {getattr(spec, 'family', '?')}"
+        if self.enabled and self.live:  # the live line shows the trial from its start
+            self._open_bar()
 
     def epoch_callback(self) -> Any:
         """A Keras callback showing each epoch (``epoch 2/3``, loss, val_loss, rate)."""
@@ -105,19 +107,23 @@ class TrialProgress:
             )
             return
         if self._bar is None:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(
-                total=self.epochs,
-                desc=self._label,
-                unit="epoch",
-                file=self.stream,
-                leave=False,
-                position=self.position,
-                bar_format="{desc}  epoch {n_fmt}/{total_fmt} {bar:12} {postfix}  {elapsed}",
-            )
+            self._open_bar()
         self._bar.set_postfix_str(text, refresh=False)
         self._bar.update(1)
+
+    def _open_bar(self) -> None:
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(
+            total=self.epochs,
+            desc=self._label,
+            unit="epoch",
+            file=self.stream,
+            leave=False,
+            mininterval=0,  # every epoch is shown (epochs are far apart)
+            position=self.position,
+            bar_format="{desc}  epoch {n_fmt}/{total_fmt} {bar:12} {postfix}  {elapsed}",
+        )
 
     def _close_bar(self) -> None:
         if self._bar is not None:
