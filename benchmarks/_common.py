@@ -414,6 +414,7 @@ def run_lrsearch(job: dict[str, Any], storage: str) -> dict[str, Any]:
         schedule_aware_pruning=job.get("schedule_aware", True),
         granularity=job.get("granularity", "epoch"),
         progress=False,
+        artifact_dir=job.get("artifact_dir"),
     )
     t0 = time.perf_counter()
     tune(options)

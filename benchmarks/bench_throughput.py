@@ -14,6 +14,11 @@ the compiled train step); with both it and ``lrsearch`` the script prints their 
 per-step within 5% of per-epoch)::
 
     python benchmarks/bench_throughput.py --tools lrsearch,lrsearch-step --rounds 5
+
+``lrsearch-nopic`` is ``lrsearch tune --artifact-dir off`` (no per-trial picture); with both it
+and ``lrsearch`` the script prints their ratio (target: pictures on within 5% of off)::
+
+    python benchmarks/bench_throughput.py --tools lrsearch,lrsearch-nopic --rounds 5
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from _common import run_child  # noqa: E402
 
 TOOLS = ("lrsearch", "hand", "kerastuner")
 #: every tool --tools accepts: ``lrsearch-step`` is lrsearch with ``--granularity step``
-ALL_TOOLS = (*TOOLS, "lrsearch-step")
+#: and ``lrsearch-nopic`` is lrsearch with ``--artifact-dir off`` (no per-trial pictures)
+ALL_TOOLS = (*TOOLS, "lrsearch-step", "lrsearch-nopic")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--tools",
         default=",".join(TOOLS),
-        help="subset of lrsearch,hand,kerastuner,lrsearch-step (the default leaves the last out)",
+        help="subset of lrsearch,hand,kerastuner,lrsearch-step,lrsearch-nopic (the default leaves "
+        "the last two out)",
     )
     p.add_argument("--json", metavar="FILE", help="also write all results as JSON")
     a = p.parse_args(argv)
@@ -66,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         order = tools[r % len(tools) :] + tools[: r % len(tools)]
         for tool in order:
             job = {
-                "tool": "lrsearch" if tool == "lrsearch-step" else tool,
+                "tool": "lrsearch" if tool.startswith("lrsearch") else tool,
+                "artifact_dir": "off" if tool == "lrsearch-nopic" else None,
                 "granularity": "step" if tool == "lrsearch-step" else "epoch",
                 "tuner": "random",
                 "trials": a.trials,
@@ -131,6 +139,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         verdict = "met" if w <= 1.05 else "NOT met"
         print(f"target step wall <= 1.05x epoch: {w:.3f}x -> {verdict}")
+    if "lrsearch" in tools and "lrsearch-nopic" in tools:
+        print()
+        print("# per-trial pictures on (lrsearch) vs off (lrsearch-nopic, --artifact-dir off)")
+        w = ratio(med["lrsearch"], med["lrsearch-nopic"])
+        paired = [
+            ratio(x["seconds"], e["seconds"])
+            for x, e in zip(results["lrsearch"], results["lrsearch-nopic"], strict=True)
+        ]
+        print(
+            f"lrsearch/lrsearch-nopic: wall time {w:.3f}x; per round "
+            + ", ".join(f"{v:.3f}" for v in paired)
+        )
+        verdict = "met" if w <= 1.05 else "NOT met"
+        print(f"target pictures wall <= 1.05x off: {w:.3f}x -> {verdict}")
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1))
     return 0

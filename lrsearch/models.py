@@ -23,6 +23,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 from typing import Any
 
+from lrsearch.checks import did_you_mean
 from lrsearch.checks import first_line
 from lrsearch.checks import one_line
 from lrsearch.errors import UsageError
@@ -69,7 +70,7 @@ def _split_spec(spec: Any) -> tuple[str, str | None, str | None]:
             f"Model spec '{spec}' names a file but not the function to call. Append it after a "
             f"colon, e.g. {spec}:build, where build(input_shape, n_outputs) returns a keras.Model."
         )
-    raise UsageError(f"Unknown model '{spec}'. {_FORMS}")
+    raise UsageError(f"Unknown model '{spec}'.{did_you_mean(spec, MODELS)} {_FORMS}")
 
 
 def _load_module(spec: str, path_text: str) -> ModuleType:
@@ -168,8 +169,7 @@ def _check_build_args(
     if task == "regression":
         if isinstance(n_classes, bool) or classes != 1:
             raise ValueError(
-                "Argument `n_outputs` must be 1 for regression. "
-                f"Received: n_outputs={n_classes!r}"
+                f"Argument `n_outputs` must be 1 for regression. Received: n_outputs={n_classes!r}"
             )
     elif isinstance(n_classes, bool) or classes < 2:
         raise ValueError(

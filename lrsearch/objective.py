@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -121,6 +122,8 @@ class Objective:
             attribute is stored; e.g. :func:`lrsearch.dashboard.write_trial_note`. Never fatal:
             an exception it raises is reported once on stderr and the trial ends as it would
             have.
+        callbacks: more Keras callbacks for every trial's ``fit``, called before the one that
+            reports and prunes (so a progress display sees the epoch a trial stopped at).
     """
 
     def __init__(
@@ -133,6 +136,7 @@ class Objective:
         on_spec: Callable[[optuna.trial.Trial, ScheduleSpec], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         on_trial_end: TrialEndHook | None = None,
+        callbacks: Sequence[keras.callbacks.Callback] = (),
     ) -> None:
         self.space = space
         self.trainer = trainer
@@ -141,6 +145,7 @@ class Objective:
         self.on_spec = on_spec
         self.should_stop = should_stop
         self.on_trial_end = on_trial_end
+        self.callbacks = list(callbacks)
         self._hook_warned = False
 
     def _trial_ended(
@@ -172,7 +177,9 @@ class Objective:
             self.on_spec(trial, spec)
         reporter = TrialReporter(trial, should_stop=self.should_stop)
         try:
-            self.trainer.fit(spec, self.epochs, self.seed + trial.number, [reporter])
+            self.trainer.fit(
+                spec, self.epochs, self.seed + trial.number, [*self.callbacks, reporter]
+            )
         except Diverged as exc:
             trial.set_user_attr("pruned_reason", str(exc))
             trial.set_user_attr("diverged_lr", exc.learning_rate)

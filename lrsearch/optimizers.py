@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lrsearch.checks import did_you_mean
+
 #: name -> (Keras class name, extra keyword arguments, whether ``momentum`` is searched)
 OPTIMIZERS: dict[str, tuple[str, dict[str, Any], bool]] = {
     "sgd": ("SGD", {}, True),
@@ -43,8 +45,9 @@ DEFAULT_INITIAL_LR: dict[str, tuple[float, float]] = {
 def check_optimizer(name: Any) -> str:
     """Return ``name`` if it is a known optimizer, else raise ``ValueError`` naming the choices."""
     if not isinstance(name, str) or name not in OPTIMIZERS:
+        hint = did_you_mean(name, OPTIMIZERS) if isinstance(name, str) else ""
         raise ValueError(
-            f"Unknown optimizer: {name!r}. Valid optimizers: {', '.join(OPTIMIZERS)}."
+            f"Unknown optimizer: {name!r}.{hint} Valid optimizers: {', '.join(OPTIMIZERS)}."
         )
     return name
 

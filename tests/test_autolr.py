@@ -43,6 +43,7 @@ def test_auto_band_is_stored_reused_and_seeds_first_trials(workdir: Path) -> Non
     assert second.returncode == 0, second.stderr
     study = _study(workdir)
     assert study.user_attrs["lr_range_test"] == info  # reused, not measured again
+    assert "from the study's stored range test" in second.stderr
     trials = study.get_trials()
     assert len(trials) == 6
     for t in trials:
@@ -74,6 +75,9 @@ def test_auto_with_two_optimizers_stores_a_band_each(workdir: Path) -> None:
     assert tests["adam"]["optimizer"] == "adam"
     bands = {name: tuple(t["band"]) for name, t in tests.items()}
     assert bands["sgd"] != bands["adam"]
+    for name, (low, high) in bands.items():  # the bands found are printed
+        shown = f"{name} initial_lr searched in [{low:.3g}, {high:.3g}] (from the range test)"
+        assert shown in first.stderr, first.stderr
     trials = _ran(study)
     assert len(trials) == 2
     # the first trials: each optimizer's suggestion, with the optimizer

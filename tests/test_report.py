@@ -23,6 +23,7 @@ PNGS = (
     "lr_curves.png",
     "val_loss.png",
     "val_accuracy.png",
+    "train_vs_val.png",
     "optimization_history.png",
     "family_values.png",
 )
@@ -258,7 +259,7 @@ def test_write_report_writes_real_pngs_and_tables(
     assert set(PNGS) | {"param_importances.png", "summary.md", "summary.csv"} == names
     for name in (*PNGS, "param_importances.png"):
         assert_real_png(result.out / name)
-    assert [s.index for s in steps] == list(range(1, 9)) and steps[-1].total == 8
+    assert [s.index for s in steps] == list(range(1, 10)) and steps[-1].total == 9
     md = (result.out / "summary.md").read_text()
     assert "| exponential (sgd) | 0.3 | #3 |" in md
     assert "50%" in md  # share pruned of exponential
@@ -312,9 +313,9 @@ def test_cli_report_on_the_synthetic_study(
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "Wrote 8 files" in proc.stdout
+    assert "Wrote 9 files" in proc.stdout
     progress = [line for line in proc.stderr.splitlines() if line.startswith("[")]
-    assert len(progress) == 8 and "wrote" in progress[0]
+    assert len(progress) == 9 and "wrote" in progress[0]
     for name in PNGS:
         assert_real_png(tmp_path / "rep" / name)
 
@@ -379,3 +380,16 @@ def test_report_of_a_real_study(tuned: Path) -> None:
     )
     families = {t.user_attrs["family"] for t in study.trials}
     assert {r["family"] for r in rows} == families
+
+
+def test_train_vs_val_draws_training_and_validation_of_each_best(
+    synthetic: tuple[str, optuna.Study],
+) -> None:
+    _, study = synthetic
+    loss, metric = report.plot_train_vs_val(study)
+    assert loss.get_xlabel() == "epoch" and loss.get_ylabel() == "loss"
+    assert metric.get_ylabel() == "accuracy"
+    styles = {line.get_linestyle() for line in loss.get_lines()}
+    assert styles == {"--", "-"}  # training dashed, validation solid
+    families = {b.family for b in report.family_bests(study) if b.history.get("val_loss")}
+    assert len(loss.get_lines()) >= 2 * len(families) - 2

@@ -15,6 +15,8 @@ must exist. It may be in use: on SQLite (WAL mode) `lrsearch tune` keeps writing
 dashboard reads.
 
 What lrsearch adds to the dashboard (written by `lrsearch tune`):
+  - each trial's picture (an Optuna artifact, shown on the trial's page): its learning rate
+    and training vs validation loss per epoch, the best epoch and where it stopped;
   - each trial's note: its schedule, a sketch of its learning-rate curve, and a table of
     epoch, learning rate, loss, val_loss and val_accuracy;
   - the study's note: the per-family summary (best val_loss, parameters, trials, pruned);
@@ -45,6 +47,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface)",
     )
     p.add_argument(
+        "--artifact-dir",
+        metavar="DIR",
+        default=None,
+        help="the folder of the trials' pictures (default: $LRSEARCH_ARTIFACT_DIR, else the "
+        "folder beside a SQLite study file, e.g. studies/lrsearch-artifacts)",
+    )
+    p.add_argument(
         "--port", type=_port, default=8080, metavar="P", help="port (8080; 0: any free port)"
     )
 
@@ -60,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
         shown = shown_url(storage_of(args))
         print(f"optuna-dashboard on {shown}: {url}  (Ctrl-C stops it)", flush=True)
 
-    serve(storage_of(args), host=args.host, port=args.port, on_ready=ready)
+    serve(
+        storage_of(args),
+        host=args.host,
+        port=args.port,
+        artifact_dir=args.artifact_dir,
+        on_ready=ready,
+    )
     print("Dashboard stopped.", file=sys.stderr)
     return 0

@@ -153,7 +153,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--progress",
         choices=("auto", "on", "off"),
         default=None,
-        help="one line per trial on stderr: auto (when stderr is a terminal), on, off",
+        help="progress on stderr (each epoch of the running trial, then one line per trial): "
+        "auto (when stderr is a terminal), on, off",
+    )
+    p.add_argument(
+        "--artifact-dir",
+        metavar="DIR",
+        default=None,
+        help="where each trial's picture (learning rate and loss per epoch) is stored as an "
+        "Optuna artifact for the dashboard (default: $LRSEARCH_ARTIFACT_DIR, else a folder "
+        "beside a SQLite study file, e.g. studies/lrsearch-artifacts; other storages: none; "
+        "off: no pictures)",
     )
 
 
@@ -188,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
             "granularity": args.granularity,
             "schedule_aware_pruning": args.schedule_aware_pruning,
             "progress": args.progress,
+            "artifact_dir": args.artifact_dir,
         },
     )
     result = tune(options)

@@ -157,6 +157,9 @@ def compare(
 
     if task is None:
         task = str(config.get("task") or "auto")
+    from lrsearch.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()  # before the model check imports it (start-up chatter)
     from lrsearch.data import load_dataset
     from lrsearch.models import check_fits
     from lrsearch.training import Trainer

@@ -15,6 +15,12 @@ Two halves, each its own module:
   (:func:`open_dashboard_storage`). SQLite studies are in WAL mode, so the dashboard reads
   while ``lrsearch tune`` writes, and neither waits for the other.
 
+* **Pictures** (``_images``): :class:`TrialViews`, the hook ``lrsearch tune`` passes, also
+  stores a PNG of each trial's learning rate and training and validation loss per epoch as an
+  Optuna artifact of the trial (:func:`optuna.artifacts.upload_artifact`), in the folder
+  :func:`artifact_dir_for` names; :func:`serve` serves that artifact store, so the trial's
+  page shows the picture.
+
 In the dashboard: a trial's page shows its note (the curve and the table); the study's page
 shows the summary note and the graphs. Over HTTP, ``GET /api/studies/<study_id>`` returns
 them: ``trials[i].note.body`` and ``plotly_graph_objects``.
@@ -22,6 +28,12 @@ them: ``trials[i].note.body`` and ``plotly_graph_objects``.
 
 from __future__ import annotations
 
+from lrsearch.dashboard._images import ARTIFACT_DIR_ENV
+from lrsearch.dashboard._images import IMAGE_NAME
+from lrsearch.dashboard._images import TrialViews
+from lrsearch.dashboard._images import artifact_dir_for
+from lrsearch.dashboard._images import open_artifact_store
+from lrsearch.dashboard._images import trial_views_for
 from lrsearch.dashboard._server import check_port
 from lrsearch.dashboard._server import make_server
 from lrsearch.dashboard._server import open_dashboard_storage
@@ -37,6 +49,11 @@ from lrsearch.dashboard._views import trial_note
 from lrsearch.dashboard._views import write_trial_note
 
 __all__ = [
+    "ARTIFACT_DIR_ENV",
+    "IMAGE_NAME",
+    "TrialViews",
+    "artifact_dir_for",
+    "open_artifact_store",
     "LOSS_GRAPH_ID",
     "LR_GRAPH_ID",
     "SUMMARY_HEADING",
@@ -49,5 +66,6 @@ __all__ = [
     "sparkline",
     "study_note",
     "trial_note",
+    "trial_views_for",
     "write_trial_note",
 ]

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from typing import Any
 
+from lrsearch.dashboard._images import artifact_dir_for
+from lrsearch.dashboard._images import open_artifact_store
 from lrsearch.errors import UsageError
 from lrsearch.storage import open_storage
 
@@ -44,6 +46,20 @@ def check_port(port: Any) -> int:
     return port
 
 
+def quiet_optuna_warnings() -> None:
+    """Silence Optuna's warnings in this process (the dashboard's importance computations
+    warn on every page view of a small or one-parameter study)."""
+    import logging
+    import warnings
+
+    import optuna
+
+    warnings.filterwarnings("ignore", module=r"optuna(\..*)?$")
+    warnings.filterwarnings("ignore", module=r"optuna_dashboard(\..*)?$")
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    optuna.logging.set_verbosity(logging.ERROR)
+
+
 class _Stop(Exception):
     """Raised by the SIGTERM handler to leave the serve loop."""
 
@@ -66,8 +82,12 @@ def _terminate_as_stop() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def make_server(storage: optuna.storages.BaseStorage, host: str, port: int) -> Any:
+def make_server(
+    storage: optuna.storages.BaseStorage, host: str, port: int, *, artifact_store: Any = None
+) -> Any:
     """A ``wsgiref`` server of optuna-dashboard's app, bound (not yet serving).
+
+    ``artifact_store`` (an Optuna artifact store) lets the trial pages show the artifacts.
 
     Raises:
         UsageError: the address cannot be bound (port in use, not allowed, unknown host).
@@ -81,7 +101,7 @@ def make_server(storage: optuna.storages.BaseStorage, host: str, port: int) -> A
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    app = optuna_dashboard.wsgi(storage)
+    app = optuna_dashboard.wsgi(storage, artifact_store=artifact_store)
     try:
         return wsgiref_server(host, check_port(port), app, handler_class=QuietHandler)
     except OSError as exc:
@@ -97,18 +117,31 @@ def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 8080,
+    artifact_dir: str | None = None,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve optuna-dashboard on ``storage_url`` until Ctrl-C or SIGTERM (then return).
 
+    The trials' pictures are served from ``artifact_dir``, else the folder
+    :func:`~lrsearch.dashboard.artifact_dir_for` names when it exists.
     ``on_ready(url)`` is called once the server listens (with the real port when ``port=0``).
+    Optuna's warnings (the parameter importances' on small studies) are not printed.
 
     Raises:
-        UsageError: see :func:`open_dashboard_storage` and :func:`make_server`.
+        UsageError: see :func:`open_dashboard_storage` and :func:`make_server`; an
+            ``artifact_dir`` that is not a folder.
     """
     check_port(port)
     storage = open_dashboard_storage(storage_url)
-    server = make_server(storage, host, port)
+    folder = artifact_dir_for(storage_url, artifact_dir)
+    if artifact_dir and folder is not None and not folder.is_dir():  # named, not there
+        raise UsageError(
+            f"--artifact-dir {artifact_dir} is not a folder. Pass the folder that `lrsearch "
+            "tune --artifact-dir` wrote the trials' pictures into, or leave it out."
+        )
+    store = open_artifact_store(folder) if folder is not None and folder.is_dir() else None
+    quiet_optuna_warnings()
+    server = make_server(storage, host, port, artifact_store=store)
     try:
         real_port = server.server_address[1]
         shown = f"[{host}]" if ":" in host else host

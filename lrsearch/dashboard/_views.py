@@ -189,8 +189,11 @@ def curves_figure(study: optuna.Study, metric: str) -> dict[str, Any] | None:
     xaxis: dict[str, Any] = {"title": {"text": "epoch"}}
     if len(curves[0].epochs) <= 20:
         xaxis["dtick"] = 1
-    if metric == "learning_rate" and wants_log(values):
+    # rates spanning decades, losses spanning more than 5x (good families flat at the bottom
+    # of a linear axis otherwise): a log axis
+    if wants_log(values, 20.0 if metric == "learning_rate" else 5.0):
         yaxis["type"] = "log"
+        yaxis["title"]["text"] += " (log scale)"
     return {
         "data": data,
         "layout": {

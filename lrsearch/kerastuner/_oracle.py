@@ -385,12 +385,14 @@ class OptunaOracle(keras_tuner.Oracle):
     def trial_ended_training(
         self, trial_id: str, spec: Any, history: Mapping[str, list[float | None]]
     ) -> None:
-        """After the reported ``fit``: the dashboard's trial note for an lrsearch schedule."""
+        """After the reported ``fit``: the dashboard's trial note and picture (an Optuna
+        artifact beside a SQLite study, or at ``$LRSEARCH_ARTIFACT_DIR``) for an lrsearch
+        schedule."""
         ot = self._running.get(trial_id)
         if ot is not None and spec is not None:
-            from lrsearch.dashboard import write_trial_note
+            from lrsearch.dashboard import trial_views_for
 
-            write_trial_note(ot, spec, history)
+            trial_views_for(self._rdb)(ot, spec, history)
 
     def begin_execution(self, trial_id: str) -> bool:
         """Count a ``fit`` of the trial; ``True`` for its first (the one reported per epoch)."""

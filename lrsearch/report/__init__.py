@@ -47,6 +47,11 @@ from lrsearch.report._plots import wants_log
 from lrsearch.report._tables import summary_csv
 from lrsearch.report._tables import summary_markdown
 from lrsearch.report._tables import summary_records
+from lrsearch.report._trial import TrialInfo
+from lrsearch.report._trial import draw_trial
+from lrsearch.report._trial import plot_train_vs_val
+from lrsearch.report._trial import trial_info
+from lrsearch.report._trial import trial_png
 from lrsearch.report._write import ReportResult
 from lrsearch.report._write import ReportStep
 from lrsearch.report._write import report
@@ -62,8 +67,10 @@ __all__ = [
     "OptimizationHistoryInfo",
     "ReportResult",
     "ReportStep",
+    "TrialInfo",
     "best_curves",
     "check_out_dir",
+    "draw_trial",
     "family_bests",
     "family_color",
     "family_summaries",
@@ -77,6 +84,7 @@ __all__ = [
     "plot_metric",
     "plot_optimization_history",
     "plot_param_importances",
+    "plot_train_vs_val",
     "plot_val_accuracy",
     "plot_val_loss",
     "prepare_out_dir",
@@ -85,6 +93,8 @@ __all__ = [
     "summary_csv",
     "summary_markdown",
     "summary_records",
+    "trial_info",
+    "trial_png",
     "wants_log",
     "write_report",
 ]

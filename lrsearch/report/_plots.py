@@ -192,6 +192,11 @@ def plot_curves(
     if not curves:
         return _empty(ax, title, f"no {ylabel} recorded")
     many_epochs = max(len(c.epochs) for c in curves) > 40
+    if log is None:  # decided from the means and the bands' tops, before drawing the bands
+        tops = [
+            m + s for c in curves if c.std is not None for m, s in zip(c.mean, c.std, strict=True)
+        ]
+        log = wants_log([v for c in curves for v in c.mean] + tops)
     all_values: list[float] = []
     for c in curves:
         color = family_color(c.family)
@@ -209,12 +214,15 @@ def plot_curves(
         if c.std is not None and c.runs > 1:
             low = [m - s for m, s in zip(c.mean, c.std, strict=True)]
             high = [m + s for m, s in zip(c.mean, c.std, strict=True)]
-            if metric == "learning_rate":  # a band below zero means nothing on a rate
+            if log:  # the band mirrored in log space: it never crosses below the axis
+                low = [
+                    m * m / (m + s) if m > 0 and s > 0 else m
+                    for m, s in zip(c.mean, c.std, strict=True)
+                ]
+            elif metric == "learning_rate":  # a band below zero means nothing on a rate
                 low = [max(v, 0.0) for v in low]
             ax.fill_between(c.epochs, low, high, color=color, alpha=0.18, linewidth=0)
             all_values += [v for v in low if v > 0] + high
-    if log is None:
-        log = wants_log(all_values)
     if log:
         ax.set_yscale("log")
         ylabel += " (log scale)"

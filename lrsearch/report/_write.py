@@ -129,7 +129,8 @@ def write_report(
 
     Files: ``lr_curves.png`` (the learning rate per epoch of each family's best trial, one
     axis), ``val_loss.png`` and ``val_accuracy.png`` (``val_mae.png`` for regression: the
-    same trials' validation curves),
+    same trials' validation curves), ``train_vs_val.png`` (the same trials' training vs
+    validation loss and accuracy, or MAE: the articles' view of each run),
     ``optimization_history.png``, ``family_values.png`` (every trial's val_loss by family),
     ``param_importances.png`` (skipped, with a note, when the study has too few finished
     trials), ``summary.md`` and ``summary.csv`` (per family: best value, its parameters, trials
@@ -144,6 +145,7 @@ def write_report(
     from lrsearch.report._plots import plot_metric
     from lrsearch.report._plots import plot_optimization_history
     from lrsearch.report._plots import plot_param_importances
+    from lrsearch.report._trial import plot_train_vs_val
 
     trials = lrsearch_trials(study)
     if not trials:
@@ -168,6 +170,11 @@ def write_report(
             return (lambda ax: plot_optimization_history(study, ax=ax)), None
         return (lambda ax: plot_family_values(study, ax=ax)), None
 
+    def train_vs_val_plot() -> tuple[Callable[[Axes], Any], str | None]:
+        if not best_curves(study, "val_loss"):
+            return (lambda ax: None), "no finished trial recorded val_loss"
+        return (lambda ax: plot_train_vs_val(study, ax=ax)), None
+
     def importance_plot() -> tuple[Callable[[Axes], Any], str | None]:
         info = importance_info(study)
         if not info.importances:
@@ -189,6 +196,11 @@ def write_report(
             f"val_{metric}.png",
             f"validation {METRIC_LABEL[metric]} per epoch of each family's best trial",
             lambda: curves_plot(f"val_{metric}"),
+        ),
+        (
+            "train_vs_val.png",
+            f"training vs validation loss and {METRIC_LABEL[metric]} of each family's best trial",
+            lambda: train_vs_val_plot(),
         ),
         ("optimization_history.png", "optimisation history", lambda: history_plot("history")),
         (

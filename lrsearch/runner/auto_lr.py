@@ -155,8 +155,17 @@ def first_trials(info: dict[str, Any]) -> list[float]:
 def auto_initial_lr(prepared: Prepared) -> tuple[Prepared, dict[str, Any]]:
     """Replace ``initial_lr="auto"`` by each optimizer's band from a (stored or new) test."""
     o = prepared.options
-    tests = range_tests(prepared, existing_study(o))
+    study = existing_study(o)
+    stored = stored_tests(study)
+    tests = range_tests(prepared, study)
     bands = {name: band_of(info) for name, info in tests.items()}
+    for name, (low, high) in bands.items():  # say what was found (or reused)
+        source = "the study's stored range test" if name in stored else "the range test"
+        print(
+            f"lrsearch tune: --initial-lr auto: {name} initial_lr searched in "
+            f"[{low:.3g}, {high:.3g}] (from {source}).",
+            file=sys.stderr,
+        )
     options = dataclasses.replace(o, initial_lr=bands)
     try:
         space = o.search_space(bands)

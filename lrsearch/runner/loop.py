@@ -31,7 +31,8 @@ def run_trials(
     """
     import optuna
 
-    from lrsearch.dashboard import write_trial_note
+    from lrsearch.dashboard import TrialViews
+    from lrsearch.dashboard import artifact_dir_for
     from lrsearch.objective import Objective
     from lrsearch.runner.progress import TrialProgress
     from lrsearch.storage import open_storage
@@ -53,15 +54,19 @@ def run_trials(
     if DATA_ATTR not in study.user_attrs:  # the task and the target's scale, for `best`
         study.set_user_attr(DATA_ATTR, data_info(prepared.data))
     trainer = Trainer(prepared.data, o.model, batch_size=o.batch_size)
+    # the dashboard's trial note and picture (drawn on a thread while the next trial trains)
+    views = TrialViews(artifact_dir_for(o.storage, o.artifact_dir))
+    progress = TrialProgress(o.trials, enabled=o.progress, epochs=o.epochs, position=worker)
     objective = Objective(
         prepared.space,
         trainer,
         epochs=o.epochs,
         seed=o.seed,
-        on_trial_end=write_trial_note,  # the dashboard's trial note
+        on_trial_end=views,
         should_stop=interrupt_requested,
+        on_spec=progress.trial_started,
+        callbacks=[progress.epoch_callback()],
     )
-    progress = TrialProgress(o.trials, enabled=o.progress)
 
     def on_done(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         with done.get_lock():
@@ -89,7 +94,7 @@ def run_trials(
             )
             return math.nan
 
-    with quiet_failed_trial_logs():
+    with quiet_failed_trial_logs(), views:
         while True:
             if interrupt_requested():
                 raise KeyboardInterrupt

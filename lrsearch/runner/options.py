@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any
 
 from lrsearch.checks import check_whole
+from lrsearch.checks import did_you_mean
 from lrsearch.errors import UsageError
 from lrsearch.pruners import PRUNERS
 from lrsearch.storage import default_storage
@@ -46,6 +47,9 @@ class TuneOptions:
     granularity: str = "epoch"
     schedule_aware_pruning: bool = True
     progress: bool | None = None
+    #: the folder of the trials' pictures (None: $LRSEARCH_ARTIFACT_DIR, else beside a
+    #: SQLite study file; see :func:`lrsearch.dashboard.artifact_dir_for`)
+    artifact_dir: str | None = None
     config_source: dict[str, Any] | None = None
 
     def search_space(self, initial_lr: Any) -> Any:
@@ -120,8 +124,9 @@ def check_options(o: TuneOptions) -> Any:
     if not isinstance(o.warmup, bool):
         raise UsageError(f"warmup must be true or false (received {o.warmup!r}).")
     if o.pruner not in PRUNERS:
+        hint = did_you_mean(str(o.pruner), PRUNERS)
         raise UsageError(
-            f"Unknown pruner {o.pruner!r}. Use one of {', '.join(PRUNERS)} (--pruner median "
+            f"Unknown pruner {o.pruner!r}.{hint} Use one of {', '.join(PRUNERS)} (--pruner median "
             "stops trials whose val_loss is worse than the median of earlier trials at the same "
             "epoch)."
         )

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 from typing import Protocol
 
+from lrsearch.checks import did_you_mean
 from lrsearch.schedules._base import Schedule
 from lrsearch.schedules._base import WithWarmup
 from lrsearch.schedules._base import check_at_least
@@ -299,8 +300,9 @@ def scale_durations(family: str, params: dict[str, Any], factor: float) -> dict[
 def check_family(family: Any) -> Family:
     """Return the registry entry of ``family`` or raise ``ValueError`` naming the choices."""
     if not isinstance(family, str) or family not in REGISTRY:
+        hint = did_you_mean(family, FAMILIES) if isinstance(family, str) else ""
         raise ValueError(
-            f"Unknown schedule family: {family!r}. Valid families: {', '.join(FAMILIES)}."
+            f"Unknown schedule family: {family!r}.{hint} Valid families: {', '.join(FAMILIES)}."
         )
     return REGISTRY[family]
 
