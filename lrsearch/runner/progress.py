@@ -108,13 +108,22 @@ class TrialProgress:
             return
         if self._bar is None:
             self._open_bar()
-        self._bar.set_postfix_str(text, refresh=False)
+        self._bar.stats = text
         self._bar.update(1)
 
     def _open_bar(self) -> None:
         from tqdm.auto import tqdm
 
-        self._bar = tqdm(
+        class EpochBar(tqdm):
+            """tqdm with the epoch's logs as ``{stats}`` (its ``{postfix}`` starts with ", ")."""
+
+            stats = ""
+
+            @property
+            def format_dict(self) -> dict[str, Any]:
+                return {**super().format_dict, "stats": self.stats}
+
+        self._bar = EpochBar(
             total=self.epochs,
             desc=self._label,
             unit="epoch",
@@ -122,7 +131,7 @@ class TrialProgress:
             leave=False,
             mininterval=0,  # every epoch is shown (epochs are far apart)
             position=self.position,
-            bar_format="{desc}  epoch {n_fmt}/{total_fmt} {bar:12} {postfix}  {elapsed}",
+            bar_format="{desc}  epoch {n_fmt}/{total_fmt} {bar:12} {stats}  {elapsed}",
         )
 
     def _close_bar(self) -> None:
