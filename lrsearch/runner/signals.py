@@ -106,3 +106,28 @@ def quiet_failed_trial_logs() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(previous)
+
+
+@contextmanager
+def quiet_storage_threads() -> Iterator[None]:
+    """No traceback from a background thread (Optuna's heartbeat) when the storage fails.
+
+    The main thread meets the same fault at its next storage call and ends the run with one
+    paragraph; any other exception in a thread is still shown.
+    """
+    import threading
+
+    from lrsearch.storage_faults import is_storage_fault
+
+    previous = threading.excepthook
+
+    def hook(args: Any) -> None:
+        if args.exc_value is not None and is_storage_fault(args.exc_value):
+            return
+        previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
