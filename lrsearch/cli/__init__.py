@@ -89,6 +89,16 @@ def error_paragraph(command: str, message: str) -> str:
     )
 
 
+def _check_study_name(args: argparse.Namespace) -> None:
+    """``--study-name ''`` is a mistake, not a request for the default study."""
+    name = getattr(args, "study_name", None)
+    if name is not None and not name.strip():
+        raise UsageError(
+            f"--study-name is empty (received {name!r}). Pass a name, e.g. --study-name "
+            "digits-e20, or leave the flag out for the default study 'lrsearch'."
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lrsearch`` console script."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -97,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _check_study_name(args)
         code = int(args._run(args))
     except UsageError as exc:
         print(error_paragraph(args.command, str(exc)), file=sys.stderr)

@@ -112,13 +112,16 @@ def run_trials(
     )
     progress = TrialProgress(o.trials, enabled=o.progress)
 
+    running = [-1]  # the storage id of this process's trial, until it is recorded
+
     def on_done(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        running[0] = -1
+        if current is not None:
+            current[worker] = -1
         with done.get_lock():
             done.value += 1
             n = done.value
         progress.trial_done(n, study, trial)
-
-    running = [-1]  # the storage id of this process's trial
 
     def safe_objective(trial: optuna.trial.Trial) -> float:
         running[0] = trial._trial_id
@@ -133,6 +136,8 @@ def run_trials(
             print(f"lrsearch tune: trial {trial.number} failed: {exc}", file=sys.stderr)
             return math.nan
         except Exception as exc:  # a failing trial is recorded; the study goes on
+            if interrupt_requested():  # the interrupt, caught and re-raised as another error
+                raise stop_exception() from None
             if is_storage_fault(exc):  # not the trial's fault: the run ends
                 raise
             first = first_line(exc, 500)
@@ -144,24 +149,32 @@ def run_trials(
             return math.nan
 
     with quiet_failed_trial_logs(), quiet_storage_threads():
-        while True:
-            if interrupt_requested():
-                raise stop_exception()
-            with claimed.get_lock():
-                if claimed.value >= o.trials:
-                    return
-                claimed.value += 1
-            try:
-                study.optimize(safe_objective, n_trials=1, callbacks=[on_done], catch=())
-            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: Optuna failed the trial
-                if running[0] >= 0:
-                    retry_stopped_trial(study, running[0])
-                raise
-            except Exception as exc:
-                text = describe_storage_fault(exc, shown_url(o.storage))
-                if text is None:
-                    raise
-                raise StorageError(text) from None
-            running[0] = -1
+        try:
+            _loop(study, safe_objective, on_done, o.trials, claimed, o.storage)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: Optuna failed the trial, or its error
+            if running[0] >= 0:  # was the interrupt in disguise: enqueue it again
+                retry_stopped_trial(study, running[0])
+            raise
+        finally:
             if current is not None:
                 current[worker] = -1
+
+
+def _loop(study: Any, objective: Any, on_done: Any, trials: int, claimed: Any, url: str) -> None:
+    """One trial at a time until ``claimed`` reaches ``trials``; a storage fault ends the run."""
+    while True:
+        if interrupt_requested():
+            raise stop_exception()
+        with claimed.get_lock():
+            if claimed.value >= trials:
+                return
+            claimed.value += 1
+        try:
+            study.optimize(objective, n_trials=1, callbacks=[on_done], catch=())
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            text = describe_storage_fault(exc, shown_url(url))
+            if text is None:
+                raise
+            raise StorageError(text) from None
