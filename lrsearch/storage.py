@@ -185,6 +185,9 @@ def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
             raise _open_error(shown, exc) from None
     storage.retry_s = retry_budget_s()
     if path is not None:
+        from lrsearch.storage_faults import sqlite_lock_path
+
+        storage.lock_path = sqlite_lock_path(str(path))  # one taker per WAITING trial
         _tune_sqlite(storage, wal=create)
     return storage
 

@@ -212,6 +212,42 @@ def retrying(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def serialized(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` run under the instance's ``lock_path`` (an exclusive ``flock``), if it has one.
+
+    SQLite's driver reads before it begins a write transaction, so two processes can both see
+    a WAITING trial and both take it (Optuna's ``set_trial_state_values``): the chaos run saw
+    two workers train one retry, the second failing with "Cannot tell a COMPLETE trial".
+    """
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        lock_path = getattr(self, "lock_path", None)
+        try:
+            import fcntl
+        except ImportError:  # not POSIX
+            lock_path = None
+        if lock_path is None:
+            return method(self, *args, **kwargs)
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    return call
+
+
+def sqlite_lock_path(database: str) -> str:
+    """A lock file for one SQLite database, in the temporary folder (nothing beside the study)."""
+    import hashlib
+    import tempfile
+
+    digest = hashlib.sha1(os.path.abspath(database).encode()).hexdigest()[:16]
+    return os.path.join(tempfile.gettempdir(), f"lrsearch-{digest}.lock")
+
+
 @functools.cache
 def resilient_storage_class() -> type:
     """``optuna.storages.RDBStorage`` whose every storage call rides out transient faults.
@@ -225,7 +261,9 @@ def resilient_storage_class() -> type:
     names = [n for n in dir(optuna.storages.BaseStorage) if not n.startswith("_")]
     names += ["record_heartbeat", "_get_stale_trial_ids"]
     methods = {n: retrying(getattr(base, n)) for n in names if callable(getattr(base, n, None))}
-    cls = type("ResilientRDBStorage", (base,), {**methods, "retry_s": 0.0})
+    methods["set_trial_state_values"] = serialized(methods["set_trial_state_values"])
+    attrs = {**methods, "retry_s": 0.0, "lock_path": None}
+    cls = type("ResilientRDBStorage", (base,), attrs)
     cls.__module__ = __name__
     globals()["ResilientRDBStorage"] = cls  # picklable by name
     return cls
