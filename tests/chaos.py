@@ -208,7 +208,8 @@ class Chaos:
                 self.counts["retried"] += 1
         for t in trials:
             parent = t.system_attrs.get("retry_history", [None])[-1]
-            if parent is not None and t.params != params.get(parent):
+            drawn = params.get(parent, {})  # a trial killed while drawing has fewer
+            if parent is not None and any(t.params.get(k) != v for k, v in drawn.items()):
                 self.problems.append(f"retry {t.number} has other parameters than {parent}")
 
 
