@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
-from lrsearch.checks import first_line
+from lrsearch.errors import StorageError
 from lrsearch.errors import UsageError
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ DEFAULT_STORAGE = "sqlite:///studies/lrsearch.db"
 DEFAULT_STUDY_NAME = "lrsearch"
 SQLITE_TIMEOUT_S = 120
 SCHEMA_ATTEMPTS = 5  # opening a new database while another process creates its tables
+CONNECT_TIMEOUT_S = 5  # a server that accepts TCP but never answers (PostgreSQL)
 ENV_STORAGE = "LRSEARCH_STORAGE"
 ENV_STUDY_NAME = "LRSEARCH_STUDY_NAME"
 
@@ -121,17 +122,26 @@ def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
     """Open (or, with ``create=True``, create) the storage at ``url`` with heartbeats on.
 
     With ``create=False`` nothing is ever written: a missing SQLite file, or a database that
-    holds no Optuna tables, is a :class:`UsageError`.
+    holds no Optuna tables, is a :class:`UsageError`; a file on read-only media (an archived
+    study) is opened immutable, without the WAL's shared-memory file. A server that does not
+    answer fails after ``CONNECT_TIMEOUT_S``; the error names the cause (wrong password,
+    server down, unknown host, missing database, damaged file). Once open, the storage rides
+    out transient faults (:mod:`lrsearch.storage_faults`).
     """
     import optuna
 
+    from lrsearch.storage_faults import resilient_storage_class
+    from lrsearch.storage_faults import retry_budget_s
+
     url = normalize_url(url)
+    shown = shown_url(url)
     path = sqlite_path(url)
-    engine_kwargs: dict[str, Any] = {}
+    existed = path is not None and path.exists()
+    engine_kwargs = _engine_kwargs(url)
     if path is not None:
-        if not create and not path.exists():
+        if not create and not existed:
             raise UsageError(
-                f"There is no study database at {path} (storage {shown_url(url)}). Run "
+                f"There is no study database at {path} (storage {shown}). Run "
                 "`lrsearch tune` "
                 "first, or pass the --storage of an existing study."
             )
@@ -143,21 +153,19 @@ def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
                     f"Cannot create the folder {path.parent} for the study database ({exc}). "
                     "Pass a --storage in a writable place."
                 ) from None
-        engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
+        elif not _writable(path):
+            url = f"sqlite:///file:{path.resolve()}?mode=ro&immutable=1&uri=true"
     interval = heartbeat_interval()
-    retry_cls = (
-        getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
-        or optuna.storages.RetryFailedTrialCallback
-    )
     callback_kw = (
         "heartbeat_stale_trial_callback"
         if hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback")
         else "failed_trial_callback"
     )
-    retry: dict[str, Any] = {callback_kw: retry_cls(max_retry=3)}
+    retry: dict[str, Any] = {callback_kw: retry_callback()}
+    storage_class = resilient_storage_class()
     for attempt in range(SCHEMA_ATTEMPTS):
         try:
-            storage = optuna.storages.RDBStorage(
+            storage = storage_class(
                 url,
                 engine_kwargs=engine_kwargs,
                 heartbeat_interval=interval,
@@ -172,16 +180,99 @@ def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
             if attempt + 1 < SCHEMA_ATTEMPTS and _lost_schema_race(exc):
                 time.sleep(0.2 * (attempt + 1))  # another process is creating the tables
                 continue
-            first = first_line(exc)
-            raise UsageError(
-                f"Cannot open the study storage {shown_url(url)} ({type(exc).__name__}: "
-                f"{first}). Check that it is an Optuna study database (made by `lrsearch "
-                "tune`), that its server is running, and that the URL, user and password are "
-                "right."
-            ) from None
+            if create and path is not None and not existed:
+                _remove_empty(path)  # a disk full from the start leaves no 0-byte file
+            raise _open_error(shown, exc) from None
+    storage.retry_s = retry_budget_s()
     if path is not None:
+        from lrsearch.storage_faults import sqlite_lock_path
+
+        storage.lock_path = sqlite_lock_path(str(path))  # one taker per WAITING trial
         _tune_sqlite(storage, wal=create)
     return storage
+
+
+#: retries of one trial's parameters after its process died (Optuna's retry callback)
+MAX_RETRY = 3
+
+
+def retry_callback() -> Any:
+    """Optuna's retry callback (``RetryHeartbeatStaleTrialCallback``, formerly
+    ``RetryFailedTrialCallback``): called with a FAIL trial, it enqueues its parameters again,
+    recording ``failed_trial`` and ``retry_history``, at most ``MAX_RETRY`` times."""
+    import optuna
+
+    cls = (
+        getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+        or optuna.storages.RetryFailedTrialCallback
+    )
+    return cls(max_retry=MAX_RETRY)
+
+
+def _engine_kwargs(url: str) -> dict[str, Any]:
+    """Connections checked before use; SQLite waits for locks; PostgreSQL gives up connecting
+    after ``CONNECT_TIMEOUT_S`` and notices a vanished server through TCP keep-alives."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT_S}
+    elif parsed.get_backend_name() == "postgresql":
+        given = parsed.query
+        connect = {
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+        }
+        kwargs["connect_args"] = {k: v for k, v in connect.items() if k not in given}
+    return kwargs
+
+
+def _writable(path: Path) -> bool:
+    """Whether SQLite may write beside ``path`` (the WAL's -shm file): media not read-only."""
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return False
+    except (OSError, AttributeError):  # no statvfs on this platform
+        pass
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _remove_empty(path: Path) -> None:
+    """Remove an empty database file this process just created (and its -wal/-shm)."""
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if p.exists() and p.stat().st_size == 0:
+                p.unlink()
+        except OSError:
+            pass
+
+
+def _open_error(shown: str, exc: BaseException) -> Exception:
+    """The error to raise when the storage cannot be opened, naming the real cause.
+
+    A full disk is not the user's input (:class:`StorageError`, exit 1); anything else
+    (password, server, host, database, file) is theirs to fix (:class:`UsageError`, exit 2).
+    """
+    from lrsearch.storage_faults import known_cause
+    from lrsearch.storage_faults import storage_cause
+
+    cause = storage_cause(exc)
+    if "disk holding the study is full" in cause:
+        return StorageError(
+            f"Cannot write the study storage {shown}: {cause}. Nothing was written; run the "
+            "same command again once there is space."
+        )
+    hint = ""
+    if known_cause(exc) is None:
+        hint = (
+            " Check that it is an Optuna study database (made by `lrsearch tune`), that its "
+            "server is running, and that the URL, user and password are right."
+        )
+    return UsageError(f"Cannot open the study storage {shown}: {cause}.{hint}")
 
 
 def _tune_sqlite(storage: optuna.storages.RDBStorage, *, wal: bool) -> None:

@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "lrsearch.keras": 2,
     "lrsearch.space": 3,
     "lrsearch.storage": 3,
+    "lrsearch.storage_faults": 3,
     "lrsearch.pruners": 3,
     "lrsearch.data": 4,
     "lrsearch.models": 4,

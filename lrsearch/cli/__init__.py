@@ -4,8 +4,10 @@ Every command module exposes ``HELP`` (one line), ``DESCRIPTION``, ``add_argumen
 and ``run(args) -> int``; the work itself lives in importable functions of the package.
 Heavy imports (TensorFlow, Optuna) happen inside ``run`` so ``--help`` stays fast.
 
-Exit status: 0 on success; 2 with a one-paragraph message on a user's mistake
-(:class:`lrsearch.errors.UsageError`); 130 after Ctrl-C.
+Exit status: 0 on success; 1 with a one-paragraph message when something outside the input
+failed (a worker process died, the storage went away: :class:`lrsearch.errors.WorkerError`,
+:class:`lrsearch.errors.StorageError`); 2 with a one-paragraph message on a user's mistake
+(:class:`lrsearch.errors.UsageError`); 130 after Ctrl-C; 143 after SIGTERM.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import textwrap
 from collections.abc import Sequence
 from types import ModuleType
 
+from lrsearch.errors import StorageError
+from lrsearch.errors import Terminated
 from lrsearch.errors import UsageError
 from lrsearch.errors import WorkerError
 from lrsearch.quiet import quiet_warnings
@@ -85,6 +89,16 @@ def error_paragraph(command: str, message: str) -> str:
     )
 
 
+def _check_study_name(args: argparse.Namespace) -> None:
+    """``--study-name ''`` is a mistake, not a request for the default study."""
+    name = getattr(args, "study_name", None)
+    if name is not None and not name.strip():
+        raise UsageError(
+            f"--study-name is empty (received {name!r}). Pass a name, e.g. --study-name "
+            "digits-e20, or leave the flag out for the default study 'lrsearch'."
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lrsearch`` console script."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -93,18 +107,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _check_study_name(args)
         code = int(args._run(args))
     except UsageError as exc:
         print(error_paragraph(args.command, str(exc)), file=sys.stderr)
         return 2
+    except Terminated:
+        print(f"lrsearch {args.command}: terminated (SIGTERM).", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"lrsearch {args.command}: interrupted.", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `lrsearch export | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except WorkerError as exc:
+    except (WorkerError, StorageError) as exc:
         print(error_paragraph(args.command, str(exc)), file=sys.stderr)
+        return 1
+    except Exception as exc:  # a storage fault met outside the places that expect one
+        from lrsearch.storage_faults import describe_storage_fault
+
+        text = describe_storage_fault(exc)
+        if text is None:
+            raise
+        print(error_paragraph(args.command, text), file=sys.stderr)
         return 1
     return code
 

@@ -32,6 +32,7 @@ from lrsearch.runner.study import existing_study
 
 ATTR = "lr_range_test"
 RANGE_TEST_STEPS = 120
+MIN_ROWS = 50  # fewer training examples: a range test's curve is noise (5 rows: rates up to 10)
 
 
 def _valid(info: Any) -> bool:
@@ -83,6 +84,14 @@ def run_range_test(prepared: Any, optimizer: str | None = None) -> dict[str, Any
 
     o = prepared.options
     optimizer = optimizer or prepared.space.optimizers[0]
+    rows = len(prepared.data.y_train)
+    if rows < MIN_ROWS:
+        raise UsageError(
+            f"--initial-lr auto: the training data has only {rows} examples, too few for a "
+            f"learning-rate range test (it needs at least {MIN_ROWS}: on fewer, the loss "
+            "curve is noise and would suggest any rate). Pass a range instead, e.g. "
+            "--initial-lr 0.001,0.5, or use more data."
+        )
     result = range_test_on_data(
         prepared.data,
         o.model,
@@ -115,8 +124,12 @@ def run_range_test(prepared: Any, optimizer: str | None = None) -> dict[str, Any
     return info
 
 
-def store_tests(study: Any, tests: dict[str, dict[str, Any]]) -> None:
-    """Store the tests not yet in ``study`` and enqueue their readings as first trials."""
+def store_tests(study: Any, tests: dict[str, dict[str, Any]], limit: int | None = None) -> None:
+    """Store the tests not yet in ``study`` and enqueue their readings as first trials.
+
+    ``limit``: at most that many readings enqueued (the run's ``--trials``), so a short run
+    leaves no WAITING trial behind.
+    """
     stored = study.user_attrs.get(ATTR)
     known = stored_tests(study)
     new = {name: info for name, info in tests.items() if name not in known}
@@ -131,13 +144,16 @@ def store_tests(study: Any, tests: dict[str, dict[str, Any]]) -> None:
     study.set_user_attr(ATTR, attr)
     several = len(tests) > 1
     readings = {name: first_trials(info) for name, info in new.items()}
+    queue: list[dict[str, Any]] = []
     for i in range(max(map(len, readings.values()), default=0)):
         for name, lrs in readings.items():
             if i < len(lrs):
                 params: dict[str, Any] = {"initial_lr": lrs[i]}
                 if several:
                     params = {"optimizer": name, **params}
-                study.enqueue_trial(params, skip_if_exists=True)
+                queue.append(params)
+    for params in queue[:limit]:
+        study.enqueue_trial(params, skip_if_exists=True)
 
 
 def first_trials(info: dict[str, Any]) -> list[float]:

@@ -7,12 +7,61 @@ import sys
 from typing import Any
 
 from lrsearch.checks import first_line
+from lrsearch.errors import StorageError
 from lrsearch.errors import UsageError
 from lrsearch.pruners import make_pruner
 from lrsearch.runner.prepare import Prepared
 from lrsearch.runner.search import make_sampler
 from lrsearch.runner.signals import interrupt_requested
 from lrsearch.runner.signals import quiet_failed_trial_logs
+from lrsearch.runner.signals import quiet_storage_threads
+from lrsearch.runner.signals import stop_exception
+from lrsearch.storage import shown_url
+from lrsearch.storage_faults import describe_storage_fault
+from lrsearch.storage_faults import is_storage_fault
+
+
+def retry_stopped_trial(study: Any, trial_id: int, error: str | None = None) -> bool:
+    """Fail a trial whose process stopped (a signal, a dead worker) and enqueue its retry.
+
+    The trial is marked FAIL if still RUNNING (``error``, if given, as its user attribute
+    ``error``, which the retry does not inherit), and Optuna's retry callback
+    (:func:`lrsearch.storage.retry_callback`) enqueues its parameters as a WAITING trial with
+    ``failed_trial`` / ``retry_history``, as the heartbeat would for a process killed
+    outright: the next trial of this run, or of the next run, trains it. Returns whether a
+    retry was enqueued here (never raises).
+    """
+    import optuna
+
+    from lrsearch.storage import retry_callback
+
+    FAIL = optuna.trial.TrialState.FAIL
+    storage = study._storage
+    try:
+        frozen = storage.get_trial(trial_id)  # its user attributes go to the retry, no error
+        if frozen.state == optuna.trial.TrialState.RUNNING:
+            try:
+                if error is not None:  # a finished trial's attributes are read-only
+                    storage.set_trial_user_attr(trial_id, "error", error)
+                storage.set_trial_state_values(trial_id, FAIL)
+            except optuna.exceptions.UpdateFinishedTrialError:  # it did finish after all
+                return False
+        elif frozen.state != FAIL:
+            return False
+        if _retried(study, frozen.number):
+            return False
+        retry_callback()(study, frozen)
+        return True
+    except Exception:  # the storage is gone: the heartbeat fails and retries it later
+        return False
+
+
+def _retried(study: Any, number: int) -> bool:
+    """Whether a retry of trial ``number`` exists (the heartbeat or another process made it)."""
+    return any(
+        t.system_attrs.get("retry_history", [None])[-1] == number
+        for t in study.get_trials(deepcopy=False)
+    )
 
 
 def run_trials(
@@ -68,13 +117,19 @@ def run_trials(
         callbacks=[progress.epoch_callback()],
     )
 
+    running = [-1]  # the storage id of this process's trial, until it is recorded
+
     def on_done(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        running[0] = -1
+        if current is not None:
+            current[worker] = -1
         with done.get_lock():
             done.value += 1
             n = done.value
         progress.trial_done(n, study, trial)
 
     def safe_objective(trial: optuna.trial.Trial) -> float:
+        running[0] = trial._trial_id
         if current is not None:
             current[worker] = trial._trial_id
         try:
@@ -86,6 +141,10 @@ def run_trials(
             print(f"lrsearch tune: trial {trial.number} failed: {exc}", file=sys.stderr)
             return math.nan
         except Exception as exc:  # a failing trial is recorded; the study goes on
+            if interrupt_requested():  # the interrupt, caught and re-raised as another error
+                raise stop_exception() from None
+            if is_storage_fault(exc):  # not the trial's fault: the run ends
+                raise
             first = first_line(exc, 500)
             trial.set_user_attr("error", f"{type(exc).__name__}: {first}")
             print(
@@ -94,14 +153,33 @@ def run_trials(
             )
             return math.nan
 
-    with quiet_failed_trial_logs(), views:
-        while True:
-            if interrupt_requested():
-                raise KeyboardInterrupt
-            with claimed.get_lock():
-                if claimed.value >= o.trials:
-                    return
-                claimed.value += 1
-            study.optimize(safe_objective, n_trials=1, callbacks=[on_done], catch=())
+    with quiet_failed_trial_logs(), quiet_storage_threads(), views:
+        try:
+            _loop(study, safe_objective, on_done, o.trials, claimed, o.storage)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: Optuna failed the trial, or its error
+            if running[0] >= 0:  # was the interrupt in disguise: enqueue it again
+                retry_stopped_trial(study, running[0])
+            raise
+        finally:
             if current is not None:
                 current[worker] = -1
+
+
+def _loop(study: Any, objective: Any, on_done: Any, trials: int, claimed: Any, url: str) -> None:
+    """One trial at a time until ``claimed`` reaches ``trials``; a storage fault ends the run."""
+    while True:
+        if interrupt_requested():
+            raise stop_exception()
+        with claimed.get_lock():
+            if claimed.value >= trials:
+                return
+            claimed.value += 1
+        try:
+            study.optimize(objective, n_trials=1, callbacks=[on_done], catch=())
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            text = describe_storage_fault(exc, shown_url(url))
+            if text is None:
+                raise
+            raise StorageError(text) from None

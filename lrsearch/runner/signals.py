@@ -1,4 +1,9 @@
-"""Ctrl-C while trials run: the first one stops cleanly, later ones are ignored."""
+"""Ctrl-C and SIGTERM while trials run: the first one stops cleanly, later ones are ignored.
+
+SIGTERM (what ``timeout``, Slurm and Kubernetes send) is handled like Ctrl-C but raises
+:class:`~lrsearch.errors.Terminated` (a ``KeyboardInterrupt``), so the CLI exits 143 instead
+of 130.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +13,46 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_interrupted = False  # set by the first Ctrl-C inside interrupt_once
+from lrsearch.errors import Terminated
+
+_interrupted = False  # set by the first Ctrl-C or SIGTERM inside interrupt_once
+_signum: int = signal.SIGINT  # which of the two it was
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def interrupt_requested() -> bool:
-    """Whether Ctrl-C was pressed inside the current :func:`interrupt_once` block."""
+    """Whether Ctrl-C or SIGTERM came inside the current :func:`interrupt_once` block."""
     return _interrupted
+
+
+def stop_signal() -> int:
+    """The signal that stopped the run (``SIGINT`` or ``SIGTERM``), for passing it on."""
+    return int(_signum)
+
+
+def stop_exception() -> KeyboardInterrupt:
+    """The exception the stop signal raises: ``Terminated`` for SIGTERM, else Ctrl-C's."""
+    return Terminated() if _signum == signal.SIGTERM else KeyboardInterrupt()
 
 
 @contextmanager
 def interrupt_once() -> Iterator[None]:
-    """First Ctrl-C raises ``KeyboardInterrupt``; later ones are ignored so cleanup finishes.
+    """First Ctrl-C or SIGTERM raises; later ones (of either) are ignored so cleanup finishes.
+
+    Ctrl-C raises ``KeyboardInterrupt``, SIGTERM :class:`~lrsearch.errors.Terminated`.
 
     The first Ctrl-C also sets a flag (:func:`interrupt_requested`): an interrupt whose exception
     was swallowed where it landed (a destructor, a library callback) is raised again by the
     trial's reporter before the next batch, by the trial loop, or at the end of the block.
     """
-    global _interrupted
+    global _interrupted, _signum
 
     def handler(signum: int, frame: Any) -> None:
-        global _interrupted
-        _interrupted = True
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        raise KeyboardInterrupt
+        global _interrupted, _signum
+        _interrupted, _signum = True, signum
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        raise stop_exception()
 
     previous_hook = sys.unraisablehook
 
@@ -41,15 +63,21 @@ def interrupt_once() -> Iterator[None]:
             previous_hook(unraisable)
 
     if _is_main_thread():
-        _interrupted = False
-        previous = signal.signal(signal.SIGINT, handler)
+        _interrupted, _signum = False, signal.SIGINT
+        previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
         sys.unraisablehook = unraisable_hook
         try:
             yield
             if _interrupted:
-                raise KeyboardInterrupt
+                raise stop_exception()
+        except KeyboardInterrupt as exc:
+            # raised as plain KeyboardInterrupt far from the handler (the trial's reporter)
+            if _signum == signal.SIGTERM and not isinstance(exc, Terminated):
+                raise Terminated() from None
+            raise
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for sig, old in previous.items():
+                signal.signal(sig, old)
             sys.unraisablehook = previous_hook
     else:  # pragma: no cover - called from a non-main thread
         yield
@@ -78,3 +106,28 @@ def quiet_failed_trial_logs() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(previous)
+
+
+@contextmanager
+def quiet_storage_threads() -> Iterator[None]:
+    """No traceback from a background thread (Optuna's heartbeat) when the storage fails.
+
+    The main thread meets the same fault at its next storage call and ends the run with one
+    paragraph; any other exception in a thread is still shown.
+    """
+    import threading
+
+    from lrsearch.storage_faults import is_storage_fault
+
+    previous = threading.excepthook
+
+    def hook(args: Any) -> None:
+        if args.exc_value is not None and is_storage_fault(args.exc_value):
+            return
+        previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous

@@ -50,6 +50,13 @@ def check_continuation(o: TuneOptions, space: Any) -> TuneOptions:
     study = existing_study(o)
     if study is None:
         return o
+    if CONFIG_ATTR not in study.user_attrs and study.get_trials(deepcopy=False):
+        raise UsageError(
+            f"Study {o.study_name!r} in {shown_url(o.storage)} was not made by `lrsearch tune` "
+            "(it has trials but no lrsearch settings): its trials would not be comparable "
+            "with lrsearch's, so tune does not add to it. Pass another --study-name for an "
+            "lrsearch study; `lrsearch best/report/export` can still read this one."
+        )
     reordered: dict[str, Any] = dict(same_choices_in_study_order(study, space))
     if reordered:
         o = dataclasses.replace(o, **reordered)

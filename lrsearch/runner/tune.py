@@ -8,9 +8,11 @@ processes draw trials from it until exactly ``trials`` new ones have run.
 Several workers: see :mod:`lrsearch.runner.workers` (they start TensorFlow while this process
 waits).
 
-Safety: finished trials are committed one by one; Ctrl-C marks the running trial FAIL and
-raises ``KeyboardInterrupt`` (the CLI exits 130); a process killed outright leaves its trial
-RUNNING until its heartbeat goes stale, when the next run fails it and retries its parameters.
+Safety: finished trials are committed one by one; Ctrl-C (SIGTERM) marks the running trial
+FAIL, enqueues its parameters again, and raises ``KeyboardInterrupt`` (``Terminated``; the CLI
+exits 130, 143); a dead worker's trial is failed and retried by the workers left; a process
+killed outright leaves its trial RUNNING until its heartbeat goes stale, when the next run
+fails it and retries its parameters.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def open_study(options: TuneOptions, auto: dict[str, Any] | None) -> Any:
     """Create or load the study; store new ``--initial-lr auto`` tests and their first trials."""
     study = create_study(options)
     if auto is not None:
-        store_tests(study, auto)
+        store_tests(study, auto, limit=options.trials)
     return study
 
 

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from lrsearch.checks import first_line
+from lrsearch.errors import StorageError
+from lrsearch.errors import Terminated
 from lrsearch.errors import UsageError
 from lrsearch.errors import WorkerError
 
@@ -93,6 +95,7 @@ def _worker_main(
     from lrsearch.runner.signals import interrupt_once
 
     messages = shared["messages"]
+    _die_with_parent()
     try:
         with interrupt_once():
             share_cores(workers)
@@ -123,16 +126,58 @@ def _worker_main(
             if last:  # it has everything imported; the parent would import the dashboard
                 _refresh_views(options)
                 shared["refreshed"].value = 1
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except KeyboardInterrupt as exc:  # its trial is FAIL and enqueued again: end now, quietly
+        _exit(143 if isinstance(exc, Terminated) else 130)
     except UsageError as exc:  # found while running trials
         print(f"lrsearch tune: worker {worker}: {exc}", file=sys.stderr)
         sys.exit(2)
+    except StorageError as exc:  # the parent prints it once
+        messages.put(("storage", worker, str(exc)))
+        _exit(1)
     # Every trial is committed. Skip the interpreter's teardown of TensorFlow (about a second
     # that the parent would wait for).
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    _exit(0)
+
+
+def _exit(code: int) -> None:
+    """End the worker now: no interpreter teardown, no multiprocessing finalizers.
+
+    After Ctrl-C those finalizers (the queue's feeder thread, TensorFlow's) could be
+    interrupted themselves and print a traceback.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a closed pipe: nothing more to say
+            pass
+    os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """SIGTERM to this worker as soon as its parent dies, by any signal (``kill -9`` too).
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGTERM)``; elsewhere (and as a check) a thread that
+    watches the parent's pid every second. The worker then handles SIGTERM as ``tune`` does:
+    its trial ends FAIL and is enqueued again, and it never runs the remaining budget alone.
+    """
+    import threading
+    import time
+
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no prctl: the thread below does it
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="lrsearch-parent-watch", daemon=True).start()
 
 
 def _wait_for_go(go: Any) -> None:
@@ -171,6 +216,7 @@ class WorkerPool:
         self._abort = ctx.Value("b", 0)
         self._messages: Any = ctx.Queue()
         self._current = ctx.Array("q", [-1] * options.workers)  # each worker's trial id
+        self._claimed = claimed
         self._refreshed = ctx.Value("b", 0)
         # every shared object stays referenced here: ``Process.start`` drops its arguments,
         # and a collected one's semaphore is gone before a spawned child unpickles it
@@ -247,27 +293,54 @@ class WorkerPool:
             ready.add(worker)
 
     def run(self) -> None:
-        """Let the workers go and wait for them; clean up after any that died mid-trial."""
+        """Let the workers go and wait for them.
+
+        A worker that dies mid-trial (killed, out of memory) has its trial failed and enqueued
+        again at once (:func:`lrsearch.runner.loop.retry_stopped_trial`), and its slot given
+        back, so a worker still running trains the retry as its next trial. Ctrl-C or SIGTERM
+        here is passed on to the workers, which fail, enqueue and record their trials.
+        """
+        from multiprocessing.connection import wait
+
+        self._running = True
+        self._go.set()
+        pending = dict(enumerate(self._procs))
         try:
-            self._running = True
-            self._go.set()
-            for p in self._procs:
-                p.join()
-        except KeyboardInterrupt:
-            self._interrupt()
+            while pending:
+                ended = wait([p.sentinel for p in pending.values()], timeout=1.0)
+                for i, p in list(pending.items()):
+                    if p.sentinel in ended:
+                        p.join()
+                        del pending[i]
+                        if p.exitcode not in (0, 130, 143):
+                            self._retry_abandoned(i)
+        except KeyboardInterrupt as exc:
+            self._interrupt(signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
             self.fail_abandoned()
             raise
         self.fail_abandoned()
+        self._raise_storage_error()
         bad = [p.exitcode for p in self._procs if p.exitcode not in (0, None)]
-        if bad and all(code == 130 for code in bad):  # the workers were interrupted (Ctrl-C)
-            raise KeyboardInterrupt
+        if bad and all(code in (130, 143) for code in bad):  # Ctrl-C or SIGTERM to the workers
+            raise Terminated() if 143 in bad else KeyboardInterrupt()
         if bad:
             raise WorkerError(
-                f"{len(bad)} worker process(es) ended abnormally (exit status {bad}); their "
-                "running trials were marked FAIL and every finished trial is kept. Run the same "
-                "command again to continue the study; if a worker was killed for memory, use "
-                "fewer --workers."
+                f"{len(bad)} worker process(es) ended abnormally (exit status {bad}); each "
+                "trial they were running was marked FAIL and enqueued again with the same "
+                "parameters (trained by another worker of this run, or else by the next run), "
+                "and every finished trial is kept. Run the same command again to continue the "
+                "study; if a worker was killed for memory, use fewer --workers."
             )
+
+    def _raise_storage_error(self) -> None:
+        """Raise the first storage fault a worker reported (the others saw the same)."""
+        while True:
+            try:
+                kind, _, text = self._messages.get(timeout=0.1)
+            except (queue.Empty, OSError, ValueError):
+                return
+            if kind == "storage":
+                raise StorageError(text)
 
     def _stop(self) -> None:
         """Stop workers that have not been let go: they have written nothing, end them now."""
@@ -280,12 +353,12 @@ class WorkerPool:
         for p in started:
             p.join(timeout=10)
 
-    def _interrupt(self) -> None:
-        """Pass Ctrl-C on to the workers and give them time to record their trials."""
+    def _interrupt(self, signum: int) -> None:
+        """Pass Ctrl-C or SIGTERM on to the workers and give them time to record their trials."""
         for p in self._procs:
             if p.is_alive() and p.pid is not None:
                 try:
-                    os.kill(p.pid, signal.SIGINT)
+                    os.kill(p.pid, signum)
                 except ProcessLookupError:
                     pass
         for p in self._procs:
@@ -295,29 +368,32 @@ class WorkerPool:
                 p.join(timeout=10)
 
     def fail_abandoned(self) -> None:
-        """Fail the trials that exited workers left RUNNING.
+        """Fail and enqueue again the trials that exited workers left RUNNING.
 
         A worker killed (out of memory, ``terminate``), crashed, or interrupted at an unlucky
         moment cannot record the end of its trial; its heartbeat would fail it only later.
         """
-        ids = [
-            self._current[i]
-            for i, p in enumerate(self._procs)
-            if not p.is_alive() and self._current[i] >= 0
-        ]
-        if not ids:
+        for i, p in enumerate(self._procs):
+            if not p.is_alive():
+                self._retry_abandoned(i, give_back=False)
+
+    def _retry_abandoned(self, worker: int, *, give_back: bool = True) -> None:
+        """Fail worker ``worker``'s trial, enqueue it again, and (``give_back``) its slot."""
+        trial_id = self._current[worker]
+        if trial_id < 0:
             return
+        self._current[worker] = -1
         import optuna
 
+        from lrsearch.runner.loop import retry_stopped_trial
         from lrsearch.storage import open_storage
 
-        storage = open_storage(self.options.storage, create=False)
-        for trial_id in ids:
-            try:
-                if storage.get_trial(trial_id).state == optuna.trial.TrialState.RUNNING:
-                    storage.set_trial_user_attr(
-                        trial_id, "error", "its worker process ended during the trial"
-                    )
-                    storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
-            except optuna.exceptions.UpdateFinishedTrialError:  # it did finish after all
-                pass
+        try:
+            storage = open_storage(self.options.storage, create=False)
+            study = optuna.load_study(study_name=self.options.study_name, storage=storage)
+        except Exception:  # the storage is down: the heartbeat retries it on the next run
+            return
+        error = "its worker process ended during the trial"
+        if retry_stopped_trial(study, trial_id, error) and give_back:
+            with self._claimed.get_lock():
+                self._claimed.value -= 1  # the retry takes the dead trial's place in this run

@@ -1,0 +1,275 @@
+"""A storage that fails: read-only commands name the real cause quickly (exit 2); an archived
+study on read-only media is readable; a PostgreSQL server stopped during a study either comes
+back in time (the run carries on) or the run ends with one paragraph and exit 1, and the next
+run fails and retries what was left RUNNING.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import optuna
+import pytest
+from conftest import cli_env
+from conftest import run_cli
+from test_cli_safety import FINISHED
+from test_cli_safety import _start
+from test_cli_safety import _stop
+
+PG_ENV = "LRSEARCH_TEST_POSTGRES_URL"
+PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+
+
+def _one_paragraph(err: str) -> bool:
+    return "Traceback" not in err and "\n\n" not in err.strip()
+
+
+def _says(err: str, words: str) -> bool:
+    """Whether the (wrapped) message says ``words``."""
+    return words in " ".join(err.split())
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A TCP port that accepts connections and never says a word."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for s in [*accepted, server]:
+        s.close()
+
+
+def test_a_silent_port_is_named_in_seconds(workdir: Path, silent_port: int) -> None:
+    start = time.monotonic()
+    url = f"postgresql://me:pw@127.0.0.1:{silent_port}/db"
+    result = run_cli(["best", "--storage", url], cwd=workdir, timeout=60)
+    assert time.monotonic() - start < 15
+    assert result.returncode == 2, result.stderr
+    assert _one_paragraph(result.stderr), result.stderr
+    assert _says(result.stderr, "did not answer in time")
+
+
+def test_a_stopped_server_and_an_unknown_host_are_named(workdir: Path) -> None:
+    with socket.socket() as s:  # a free port: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for url, cause in [
+        (f"postgresql://me:pw@127.0.0.1:{port}/db", "nothing accepts connections"),
+        ("postgresql://me:pw@no-such-host.invalid:5432/db", "host name is unknown"),
+    ]:
+        result = run_cli(["export", "--storage", url], cwd=workdir, timeout=60)
+        assert result.returncode == 2, result.stderr
+        assert _one_paragraph(result.stderr), result.stderr
+        assert _says(result.stderr, cause), result.stderr
+
+
+def test_a_damaged_sqlite_file_is_named(workdir: Path) -> None:
+    damaged = workdir / "study.db"
+    damaged.write_bytes(b"SQLite format 3\x00" + os.urandom(3000))
+    result = run_cli(["report", "--storage", f"sqlite:///{damaged}", "--out", "r"], cwd=workdir)
+    assert result.returncode == 2, result.stderr
+    assert _one_paragraph(result.stderr), result.stderr
+    assert "damaged" in result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"no PostgreSQL server: set {PG_ENV}")
+def test_a_wrong_password_and_a_missing_database_are_named(workdir: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    base = make_url(os.environ[PG_ENV])
+    for url, cause in [
+        (base.set(password="wrong-" + uuid.uuid4().hex[:6]), "refused the user name or password"),
+        (base.set(database="missing_" + uuid.uuid4().hex[:8]), "has no database of that name"),
+    ]:
+        start = time.monotonic()
+        shown = url.render_as_string(hide_password=False)
+        result = run_cli(["best", "--storage", shown], cwd=workdir, timeout=60)
+        assert time.monotonic() - start < 15
+        assert result.returncode == 2, result.stderr
+        assert _one_paragraph(result.stderr), result.stderr
+        assert _says(result.stderr, cause), result.stderr
+        assert "wrong-" not in result.stderr  # the password stays masked
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """(a writable folder, the same folder on read-only media: a read-only bind mount)."""
+    src, ro = tmp_path / "archive", tmp_path / "mounted"
+    src.mkdir()
+    ro.mkdir()
+    if os.geteuid() == 0:
+        mounted = subprocess.run(["mount", "--bind", "-o", "ro", str(src), str(ro)]).returncode
+        if mounted != 0:
+            pytest.skip("cannot mount a read-only folder here")
+        try:
+            yield src, ro
+        finally:
+            subprocess.run(["umount", str(ro)])
+    else:
+        ro.rmdir()
+        yield src, src  # made read-only by the test itself (chmod)
+
+
+@pytest.mark.slow
+def test_a_study_on_read_only_media_is_readable(workdir: Path, read_only_dir) -> None:
+    src, ro = read_only_dir
+    made = run_cli(["tune", "--trials", "1", "--epochs", "1", "--progress", "off"], cwd=workdir)
+    assert made.returncode == 0, made.stderr
+    shutil.copy(workdir / "studies" / "lrsearch.db", src / "archived.db")
+    if src == ro:
+        src.chmod(0o555)
+    try:
+        for command in (["best", "--format", "json"], ["export"]):
+            storage = f"sqlite:///{ro / 'archived.db'}"
+            result = run_cli([*command, "--storage", storage], cwd=workdir)
+            assert result.returncode == 0, result.stderr
+            assert "Traceback" not in result.stderr
+    finally:
+        src.chmod(0o755)
+    assert sorted(p.name for p in src.iterdir()) == ["archived.db"]  # nothing added
+
+
+# --- a PostgreSQL server of the test's own, stopped and started during a study ----------------
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[tuple[str, callable, callable]]:
+    """A private PostgreSQL cluster (initdb) on a free port: (url, stop, start)."""
+    if not PG_BIN or os.geteuid() != 0 or shutil.which("runuser") is None:
+        pytest.skip("needs PostgreSQL's binaries and root (to run them as user postgres)")
+    bin_dir = PG_BIN[-1]
+    data = Path(tempfile.mkdtemp(prefix="lrsearch-pg-"))
+    shutil.chown(data, "postgres", "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def as_postgres(*args: str) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *args], check=True, cwd="/", capture_output=True
+        )
+
+    as_postgres(str(bin_dir / "initdb"), "-D", str(data / "db"), "-A", "trust", "-U", "lrs")
+    opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
+
+    def start() -> None:
+        as_postgres(
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data / "db"),
+            "-o",
+            opts,
+            "-w",
+            "-l",
+            str(data / "log"),
+            "start",
+        )
+
+    def stop() -> None:
+        as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast", "-w", "stop")
+
+    start()
+    try:
+        yield f"postgresql://lrs@127.0.0.1:{port}/postgres", stop, start
+    finally:
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data / "db"),
+                "-m",
+                "immediate",
+                "stop",
+            ],
+            capture_output=True,
+            cwd="/",
+        )
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def _trials(url: str) -> dict[int, optuna.trial.FrozenTrial]:
+    study = optuna.load_study(
+        study_name="lrsearch", storage=url.replace("postgresql://", "postgresql+psycopg://")
+    )
+    return {t.number: t for t in study.get_trials()}
+
+
+def _wait_finished(proc: subprocess.Popen, url: str, n: int, timeout: float = 400) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        try:
+            if sum(t.state in FINISHED for t in _trials(url).values()) >= n:
+                return
+        except Exception:  # the study is not created yet
+            pass
+        time.sleep(0.5)
+    pytest.fail("no finished trial in time")
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.parametrize("down_s", [3, None], ids=["restarted", "stays-down"])
+def test_postgres_stopped_during_a_study(workdir: Path, own_postgres, down_s) -> None:
+    url, stop, start = own_postgres
+    env = cli_env(LRSEARCH_HEARTBEAT_INTERVAL="1", LRSEARCH_STORAGE_RETRY_S="20")
+    args = ["--storage", url, "--epochs", "4", "--progress", "off"]
+    proc = _start(workdir, ["--trials", "6", *args], env)
+    try:
+        _wait_finished(proc, url, 1)
+        before = {n: t for n, t in _trials(url).items() if t.state in FINISHED}
+        stop()
+        if down_s is not None:
+            time.sleep(down_s)
+            start()
+        out, err = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            _stop(proc)
+    if down_s is None:
+        assert proc.returncode == 1, (out, err)  # not 2: the input was fine
+        assert _one_paragraph(err), err
+        assert _says(err, "did not come back")
+        start()
+    else:
+        assert proc.returncode == 0, (out, err)  # the run rode out the restart
+        assert "Traceback" not in err, err
+    time.sleep(4)  # a trial left RUNNING has a stale heartbeat now
+    again = run_cli(["tune", "--trials", "1", *args], cwd=workdir, env=env)
+    assert again.returncode == 0, again.stderr
+    after = _trials(url)
+    for number, old in before.items():  # no finished trial lost or changed
+        assert (after[number].state, after[number].value) == (old.state, old.value)
+    assert not [t for t in after.values() if t.state.name == "RUNNING"]
+    for failed in (t for t in after.values() if t.state.name == "FAIL"):
+        assert [t for t in after.values() if t.system_attrs.get("failed_trial") == failed.number]
