@@ -46,12 +46,28 @@ def _files(root: Path) -> dict[str, int]:
 
 
 def _error_paragraph(stderr: str, command: str) -> str:
-    """The ``lrsearch COMMAND: error: ...`` paragraph (TensorFlow's start-up chatter aside)."""
+    """The ``lrsearch COMMAND: error: ...`` paragraph: all of stderr (no TensorFlow chatter,
+    no usage block, no other line before it)."""
     marker = f"lrsearch {command}: error:"
-    assert marker in stderr, stderr
-    paragraph = stderr[stderr.index(marker) :].strip()
+    paragraph = stderr.strip()
+    assert paragraph.startswith(marker), stderr
     assert "\n\n" not in paragraph, paragraph  # one paragraph
     return " ".join(paragraph.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "command", "expected"),
+    [
+        (["tune", "--trials", "abc"], "tune", ("--trials", "'abc'", "lrsearch tune --help")),
+        (["tune", "--bogus", "x"], "tune", ("unrecognized", "--bogus", "lrsearch tune --help")),
+        (["best", "--format", "xml"], "best", ("--format", "'xml'", "json")),
+        (["compare"], "compare", ("--out", "required")),
+    ],
+)
+def test_argparse_errors_are_one_paragraph(
+    workdir: Path, args: list[str], command: str, expected: tuple[str, ...]
+) -> None:
+    _check_rejected(workdir, args, command, expected)
 
 
 def _check_rejected(
@@ -179,3 +195,17 @@ def test_best_of_a_study_without_finished_trials(workdir: Path) -> None:
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr, result.stderr
     assert "no finished trial" in _error_paragraph(result.stderr, "best")
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--model", "not_a_model.py:build"], ("keras.Model", "int")),
+        (["--model", "broken.py:build"], ("broken.py", "import")),
+    ],
+)
+def test_find_lr_rejects_a_bad_model_file_without_tensorflow_chatter(
+    baddir: Path, extra: list[str], expected: tuple[str, ...]
+) -> None:
+    args = ["find-lr", "--dataset", "iris", "--num-steps", "10", *extra]
+    _check_rejected(baddir, args, "find-lr", expected)

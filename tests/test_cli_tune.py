@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +30,11 @@ def _study(workdir: Path, name: str = "lrsearch") -> optuna.Study:
     return optuna.load_study(study_name=name, storage=f"sqlite:///{workdir}/studies/lrsearch.db")
 
 
-def _tune(workdir: Path, *args: str) -> None:
+def _tune(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     result = run_cli(["tune", *QUIET, *args], cwd=workdir, timeout=900)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
+    return result
 
 
 def _check_trial(t: optuna.trial.FrozenTrial, epochs: int) -> None:
@@ -69,7 +71,8 @@ def _check_trial(t: optuna.trial.FrozenTrial, epochs: int) -> None:
 
 
 def test_tune_records_trials_best_export_and_resumes(workdir: Path) -> None:
-    _tune(workdir, "--trials", "6", "--epochs", "4")
+    result = _tune(workdir, "--trials", "6", "--epochs", "4")
+    assert "task:" not in result.stderr  # digits is a classification dataset: nothing guessed
     assert (workdir / "studies" / "lrsearch.db").is_file()
     study = _study(workdir)
     trials = study.get_trials()

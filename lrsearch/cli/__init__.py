@@ -20,6 +20,7 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from lrsearch.errors import StorageError
 from lrsearch.errors import Terminated
@@ -48,9 +49,17 @@ def _load(module: str) -> ModuleType | None:
         raise
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser whose errors are one paragraph (problem and where the fix is)."""
+
+    def error(self, message: str) -> NoReturn:
+        text = message.rstrip(".")
+        self.exit(2, f"{_paragraph(self.prog, f'{text}. See `{self.prog} --help`.')}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with one sub-parser per available command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lrsearch",
         description=(
             "Search learning-rate schedules (family and parameters) for a Keras model with "
@@ -80,9 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def error_paragraph(command: str, message: str) -> str:
     """Format a user error as one wrapped paragraph."""
+    return _paragraph(f"lrsearch {command}", message)
+
+
+def _paragraph(prog: str, message: str) -> str:
     text = " ".join(message.split())
     return textwrap.fill(
-        f"lrsearch {command}: error: {text}",
+        f"{prog}: error: {text}",
         width=99,
         break_on_hyphens=False,
         break_long_words=False,
@@ -105,7 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     quiet_warnings()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named after the command they were given to, with that command's --help
+        command = _Parser(prog=f"lrsearch {args.command}")
+        command.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         _check_study_name(args)
         code = int(args._run(args))

@@ -190,17 +190,20 @@ def run(args: argparse.Namespace) -> int:
     from lrsearch.data import check_task_for
     from lrsearch.data import load_dataset
     from lrsearch.models import check_model
-
-    check_dataset(args.dataset)
-    check_task_for(args.dataset, args.task)
-    check_model(args.model)
-    dataset = load_dataset(args.dataset, seed=args.seed, subsample=args.subsample, task=args.task)
-    if args.task == "auto":
-        print(f"lrsearch find-lr: task: {dataset.describe_task()}", file=sys.stderr)
-
     from lrsearch.quiet import import_tensorflow_quietly
 
-    import_tensorflow_quietly()
+    check_dataset(args.dataset)
+    task = check_task_for(args.dataset, args.task)
+    import_tensorflow_quietly()  # before a model file imports Keras: no start-up chatter
+    check_model(args.model)
+    dataset = load_dataset(args.dataset, seed=args.seed, subsample=args.subsample, task=args.task)
+    if task == "auto":  # decided from a file's target: say so, and how to override it
+        other = "regression" if dataset.task == "classification" else "classification"
+        print(
+            f"lrsearch find-lr: task: {dataset.describe_task()}; pass --task {other} to "
+            "override.",
+            file=sys.stderr,
+        )
     from lrsearch.rangetest import range_test_on_data
 
     try:

@@ -41,18 +41,13 @@ def resolve_task(o: TuneOptions) -> TuneOptions:
 
     Named datasets have their own task; a file's target is read (no TensorFlow) and
     :func:`lrsearch.tasks.detect_task` decides. The decision is one line with the flag that
-    overrides it.
+    overrides it; a named dataset's task is its own and goes unsaid.
     """
     from lrsearch.data import check_task_for
     from lrsearch.data import load_dataset
 
     task = check_task_for(o.dataset, o.task)
-    if task != "auto":
-        if o.task == "auto":
-            print(
-                f"lrsearch tune: task: {task} ({o.dataset!r} is a {task} dataset).",
-                file=sys.stderr,
-            )
+    if task != "auto":  # a named dataset's own task: nothing was guessed, nothing to say
         return dataclasses.replace(o, task=task)
     data = load_dataset(o.dataset, val_fraction=o.val_fraction, seed=o.seed, subsample=o.subsample)
     other = "regression" if data.task == "classification" else "classification"
