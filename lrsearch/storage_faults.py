@@ -175,9 +175,9 @@ def describe_storage_fault(exc: BaseException, where: str = "the study's storage
         return None
     return (
         f"The study's storage failed and did not come back: {where}: {storage_cause(exc)}. "
-        "Every finished trial is kept; the trials that were running stay RUNNING until the "
-        "next run, which fails them and retries their parameters. Run the same command again "
-        "once the storage is back."
+        "Every finished trial is kept; the next run fails the trials that were running (if "
+        "still RUNNING) and retries their parameters. Run the same command again once the "
+        "storage is back."
     )
 
 

@@ -273,3 +273,85 @@ def test_postgres_stopped_during_a_study(workdir: Path, own_postgres, down_s) ->
     assert not [t for t in after.values() if t.state.name == "RUNNING"]
     for failed in (t for t in after.values() if t.state.name == "FAIL"):
         assert [t for t in after.values() if t.system_attrs.get("failed_trial") == failed.number]
+
+
+# --- a full disk ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on its own 600 KiB tmpfs (root only: ``mount``)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs")
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(disk)]).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)])
+
+
+@pytest.mark.slow
+def test_a_full_disk_ends_the_run_with_one_paragraph(workdir: Path, small_disk: Path) -> None:
+    url = f"sqlite:///{small_disk / 's.db'}"
+    env = cli_env(LRSEARCH_HEARTBEAT_INTERVAL="1")
+    base = ["tune", "--dataset", "iris", "--epochs", "3", "--progress", "off", "--storage", url]
+
+    # full from the start: exit 1, one paragraph, and no empty database file left behind
+    filler = small_disk / "filler"
+    filler.write_bytes(b"\0" * 4096)
+    with filler.open("ab", buffering=0) as f, pytest.raises(OSError):
+        while True:
+            f.write(b"\0" * 4096)
+    result = run_cli([*base, "--trials", "2"], cwd=workdir, env=env)
+    assert result.returncode == 1, result.stderr
+    assert _one_paragraph(result.stderr) and _says(result.stderr, "disk"), result.stderr
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+    # full during the run (the study and its pictures fill it): exit 1, one paragraph, the
+    # finished trials kept; with space again, the next run fails and retries the rest
+    filler.unlink()
+    result = run_cli([*base, "--trials", "40"], cwd=workdir, env=env)
+    assert result.returncode == 1, result.stderr
+    paragraph = result.stderr[result.stderr.index("lrsearch tune: error:") :]
+    assert _one_paragraph(paragraph) and _says(paragraph, "disk"), result.stderr
+    assert "Traceback" not in result.stderr
+    trials = optuna.load_study(study_name="lrsearch", storage=url).get_trials()
+    finished = {t.number: t.params for t in trials if t.state.is_finished()}
+    assert finished
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    time.sleep(4)  # a trial left RUNNING has a stale heartbeat now
+    again = run_cli([*base, "--trials", "1"], cwd=workdir, env=env)
+    assert again.returncode == 0, again.stderr
+    after = optuna.load_study(study_name="lrsearch", storage=url).get_trials()
+    assert {t.number: t.params for t in after if t.number in finished} == finished
+    assert not [t for t in after if t.state == optuna.trial.TrialState.RUNNING]
+    for failed in (t for t in after if t.state == optuna.trial.TrialState.FAIL):
+        assert [t for t in after if t.system_attrs.get("failed_trial") == failed.number], (
+            failed.user_attrs,
+            failed.system_attrs,
+            result.stderr[-1500:],
+        )
+
+
+def test_the_next_run_retries_failures_without_a_reason_of_their_own(tmp_path: Path) -> None:
+    from optuna.trial import TrialState
+
+    from lrsearch.runner.loop import retry_interrupted_failures
+    from lrsearch.storage import retry_callback
+
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    for x in (1.0, 2.0, 3.0):
+        trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 5)})
+        if x == 1.0:  # failed by its own exception: stays failed
+            trial.set_user_attr("error", "ValueError: bad")
+        study.tell(trial, state=TrialState.FAIL)
+    retry_callback()(study, study.get_trials()[2])  # trial 2 was retried already
+    assert retry_interrupted_failures(study) == 1
+    waiting = study.get_trials(states=(TrialState.WAITING,))
+    assert sorted(t.system_attrs["failed_trial"] for t in waiting) == [1, 2]
+    (new,) = [t for t in waiting if t.system_attrs["failed_trial"] == 1]
+    assert new.params == study.get_trials()[1].params  # the same parameters again
+    assert retry_interrupted_failures(study) == 0  # once

@@ -56,6 +56,35 @@ def retry_stopped_trial(study: Any, trial_id: int, error: str | None = None) -> 
         return False
 
 
+def retry_interrupted_failures(study: Any) -> int:
+    """Enqueue a retry of every FAIL trial that stopped without a reason of its own.
+
+    A trial's own failure (an exception in training, a bad user file) is recorded with the user
+    attribute ``error`` and stays failed. A FAIL trial without one was stopped from outside:
+    Optuna failed it when the storage broke under it (a full disk, a server gone), and the
+    storage was not there to take its retry. The next run enqueues its parameters (Optuna's
+    retry callback: ``failed_trial`` / ``retry_history``), once; trials already retried (by a
+    heartbeat, by Ctrl-C or SIGTERM handling) are left alone. Returns how many were enqueued.
+    """
+    import optuna
+
+    from lrsearch.storage import retry_callback
+
+    trials = study.get_trials(deepcopy=False)
+    retried = {t.system_attrs.get("failed_trial") for t in trials}
+    retried |= {n for t in trials for n in t.system_attrs.get("retry_history", [])}
+    count = 0
+    for t in trials:
+        if (
+            t.state == optuna.trial.TrialState.FAIL
+            and "error" not in t.user_attrs
+            and t.number not in retried
+        ):
+            retry_callback()(study, t)
+            count += 1
+    return count
+
+
 def _retried(study: Any, number: int) -> bool:
     """Whether a retry of trial ``number`` exists (the heartbeat or another process made it)."""
     return any(

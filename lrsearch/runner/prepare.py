@@ -35,7 +35,6 @@ def prepare(o: TuneOptions) -> Prepared:
     return Prepared(o, space, data)
 
 
-
 def resolve_task(o: TuneOptions) -> TuneOptions:
     """``o`` with ``task`` decided (never ``auto``); says what ``auto`` decided on stderr.
 
@@ -52,8 +51,7 @@ def resolve_task(o: TuneOptions) -> TuneOptions:
     data = load_dataset(o.dataset, val_fraction=o.val_fraction, seed=o.seed, subsample=o.subsample)
     other = "regression" if data.task == "classification" else "classification"
     print(
-        f"lrsearch tune: task: {data.task} ({data.task_reason}); pass --task {other} to "
-        "override.",
+        f"lrsearch tune: task: {data.task} ({data.task_reason}); pass --task {other} to override.",
         file=sys.stderr,
     )
     return dataclasses.replace(o, task=data.task)

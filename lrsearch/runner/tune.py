@@ -22,6 +22,7 @@ from typing import Any
 
 from lrsearch.runner.auto_lr import auto_initial_lr
 from lrsearch.runner.auto_lr import store_tests
+from lrsearch.runner.loop import retry_interrupted_failures
 from lrsearch.runner.loop import run_trials
 from lrsearch.runner.options import TuneOptions
 from lrsearch.runner.options import TuneResult
@@ -38,6 +39,7 @@ from lrsearch.runner.workers import WorkerPool
 def open_study(options: TuneOptions, auto: dict[str, Any] | None) -> Any:
     """Create or load the study; store new ``--initial-lr auto`` tests and their first trials."""
     study = create_study(options)
+    retry_interrupted_failures(study)  # e.g. the trial a full disk stopped last time
     if auto is not None:
         store_tests(study, auto, limit=options.trials)
     return study
