@@ -261,3 +261,52 @@ def test_dashboard_serves_while_tune_runs(tmp_path: Path) -> None:
     assert code == 0, err
     assert "Traceback" not in err
     assert os.path.exists(tmp_path / "studies" / "live.db")
+
+
+def test_importances_endpoint_never_answers_500(tmp_path: Path) -> None:
+    """optuna-dashboard's importance endpoint failing (its ``assert False`` on a live study)
+    becomes "no importances yet"; every other path and a working endpoint pass through."""
+    from wsgiref.util import setup_testing_defaults
+
+    import optuna_dashboard
+
+    from lrsearch.dashboard import importances_never_fail
+    from lrsearch.dashboard import open_dashboard_storage
+
+    def call(app: Any, path: str) -> tuple[str, Any]:
+        environ: dict[str, Any] = {}
+        setup_testing_defaults(environ)
+        environ["PATH_INFO"] = path
+        got: dict[str, str] = {}
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            got["status"] = status
+            return lambda data: None
+
+        body = b"".join(app(environ, start_response))
+        return got["status"], json.loads(body) if body.startswith(b"{") else body
+
+    def broken(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["PATH_INFO"].endswith("/param_importances"):
+            raise AssertionError("Must not reach here.")
+        start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+        return [b"other failure"]
+
+    guarded = importances_never_fail(broken)
+    assert call(guarded, "/api/studies/3/param_importances") == (
+        "200 OK",
+        {"param_importances": [[]]},
+    )
+    assert call(guarded, "/api/studies/3")[0].startswith("500")  # only that endpoint
+
+    url, study = _study(tmp_path)
+    study.optimize(
+        lambda t: (
+            t.suggest_float("initial_lr", 1e-3, 1, log=True)
+            + len(t.suggest_categorical("family", ["step", "cosine"]))
+        ),
+        n_trials=4,
+    )
+    real = importances_never_fail(optuna_dashboard.wsgi(open_dashboard_storage(url)))
+    status, body = call(real, f"/api/studies/{study._study_id}/param_importances")
+    assert status == "200 OK" and {p["name"] for p in body["param_importances"][0]} >= {"family"}

@@ -35,6 +35,7 @@ from lrsearch.dashboard._images import artifact_dir_for
 from lrsearch.dashboard._images import open_artifact_store
 from lrsearch.dashboard._images import trial_views_for
 from lrsearch.dashboard._server import check_port
+from lrsearch.dashboard._server import importances_never_fail
 from lrsearch.dashboard._server import make_server
 from lrsearch.dashboard._server import open_dashboard_storage
 from lrsearch.dashboard._server import serve
@@ -60,6 +61,7 @@ __all__ = [
     "check_port",
     "curves_figure",
     "make_server",
+    "importances_never_fail",
     "open_dashboard_storage",
     "refresh_study_views",
     "serve",

@@ -7,6 +7,8 @@ mode, so the dashboard reads while ``lrsearch tune`` writes, and neither waits f
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -82,6 +84,46 @@ def _terminate_as_stop() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+#: optuna-dashboard's parameter-importance endpoint
+IMPORTANCES_PATH = re.compile(r"^/api/studies/\d+/param_importances$")
+
+
+def importances_never_fail(app: Any) -> Any:
+    """``app`` whose parameter-importance endpoint answers "none yet" instead of HTTP 500.
+
+    On a study that is still running, optuna-dashboard can compute importances from fresher
+    trials than the trial list it then looks their distributions up in, and fails with
+    ``assert False`` (HTTP 500, a broken panel). The panel then gets an empty list (what it
+    shows before there are two finished trials) and the next poll, with the trial list caught
+    up, shows the importances.
+    """
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        if not IMPORTANCES_PATH.match(environ.get("PATH_INFO", "")):
+            return app(environ, start_response)
+        answer: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer.update(status=status, headers=headers)
+            return lambda data: None
+
+        try:
+            body = b"".join(app(environ, capture))
+        except Exception:
+            answer["status"] = "500 Internal Server Error"
+        if answer.get("status", "500").startswith("500"):
+            body = json.dumps({"param_importances": [[]]}).encode()
+            answer["headers"] = [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+            ]
+            answer["status"] = "200 OK"
+        start_response(answer["status"], answer["headers"])
+        return [body]
+
+    return wrapped
+
+
 def make_server(
     storage: optuna.storages.BaseStorage, host: str, port: int, *, artifact_store: Any = None
 ) -> Any:
@@ -101,7 +143,7 @@ def make_server(
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    app = optuna_dashboard.wsgi(storage, artifact_store=artifact_store)
+    app = importances_never_fail(optuna_dashboard.wsgi(storage, artifact_store=artifact_store))
     try:
         return wsgiref_server(host, check_port(port), app, handler_class=QuietHandler)
     except OSError as exc:
