@@ -67,7 +67,13 @@ class _Stop(Exception):
 
 
 @contextmanager
-def _terminate_as_stop() -> Iterator[None]:
+def _stop_on_signals(server: Any) -> Iterator[None]:
+    """Ctrl-C and SIGTERM end ``server.serve_forever``, even in the middle of a request.
+
+    The handler raises (``KeyboardInterrupt``, :class:`_Stop`), which leaves an idle serve loop
+    at once; but ``wsgiref`` swallows whatever a request raises, so the handler also sets
+    ``server.stop_requested``, which the loop checks after that request (``service_actions``).
+    """
     import threading
 
     if threading.current_thread() is not threading.main_thread():
@@ -75,13 +81,15 @@ def _terminate_as_stop() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: Any) -> None:
-        raise _Stop
+        server.stop_requested = True
+        raise KeyboardInterrupt if signum == signal.SIGINT else _Stop
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 #: optuna-dashboard's parameter-importance endpoint
@@ -135,9 +143,17 @@ def make_server(
         UsageError: the address cannot be bound (port in use, not allowed, unknown host).
     """
     from wsgiref.simple_server import WSGIRequestHandler
+    from wsgiref.simple_server import WSGIServer
     from wsgiref.simple_server import make_server as wsgiref_server
 
     import optuna_dashboard
+
+    class StoppableServer(WSGIServer):
+        stop_requested = False
+
+        def service_actions(self) -> None:  # serve_forever calls it after every request
+            if self.stop_requested:
+                raise _Stop
 
     class QuietHandler(WSGIRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
@@ -145,7 +161,9 @@ def make_server(
 
     app = importances_never_fail(optuna_dashboard.wsgi(storage, artifact_store=artifact_store))
     try:
-        return wsgiref_server(host, check_port(port), app, handler_class=QuietHandler)
+        return wsgiref_server(
+            host, check_port(port), app, server_class=StoppableServer, handler_class=QuietHandler
+        )
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise UsageError(
@@ -189,7 +207,7 @@ def serve(
         shown = f"[{host}]" if ":" in host else host
         if on_ready is not None:
             on_ready(f"http://{shown}:{real_port}/")
-        with _terminate_as_stop():
+        with _stop_on_signals(server):
             try:
                 server.serve_forever(poll_interval=0.5)
             except (KeyboardInterrupt, _Stop):
