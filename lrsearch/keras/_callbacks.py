@@ -32,8 +32,9 @@ class ScheduleCallback(keras.callbacks.Callback):
     With ``granularity="epoch"`` the rate ``schedule(epoch)`` is set before each epoch; with
     ``"batch"`` the rate ``schedule(t)`` is set before each batch, ``t`` counting steps from the
     start of training (``epoch * steps_per_epoch + batch`` when ``steps_per_epoch`` is given).
-    Either way ``model.fit(...).history["learning_rate"]`` holds the rate in force at the start
-    of each epoch (Keras 3 records none by itself).
+    ``model.fit(...).history["learning_rate"]`` holds the rate the epoch's last step trained
+    with (Keras 3 records none by itself): ``schedule(epoch)`` per epoch; with ``"batch"``,
+    ``schedule(t)`` of the epoch's last batch, as the in-graph driver records it.
 
     One learning-rate driver: when the optimizer was built with
     :class:`~lrsearch.keras.InGraphSchedule` of the same schedule (``ScheduleSpec.
@@ -118,9 +119,18 @@ class _BatchScheduleCallback(ScheduleCallback):
     asynchronous batch dispatch on.)
     """
 
+    _last_t: int | None = None
+
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if not self._record_only:
             self._set(self._epoch_step0 + batch)
+            self._last_t = self._epoch_step0 + batch
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        last = self._last_t
+        if not self._record_only and last is not None:
+            self._epoch_lr = float(self.schedule(last))  # the rate of the epoch's last step
+        super().on_epoch_end(epoch, logs)
 
 
 class PlateauCallback(keras.callbacks.ReduceLROnPlateau):
