@@ -169,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         for tool in order:
             res = run_child(job_for(tool, a, seed))
             results[tool].append(res)
+            if a.json:  # after every run, so an interrupted benchmark keeps what it measured
+                Path(a.json).write_text(json.dumps({"args": vars(a), "results": results}))
             div = "-" if res["diverged"] is None else res["diverged"]
             print(
                 f"seed {seed} {tool:<16} best val_loss {fmt(res['best_value'])} "
