@@ -324,8 +324,8 @@ class _EpochCounter:
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
                 _EpochCounter.count += 1
                 v = (logs or {}).get("val_loss")
-                ok = v is not None and math.isfinite(float(v))
-                _EpochCounter.val_losses.append(float(v) if ok else None)
+                v = None if v is None or not math.isfinite(float(v)) else float(v)
+                _EpochCounter.val_losses.append(v)
 
         return Counter()
 
