@@ -62,7 +62,7 @@ class TrialReporter(keras.callbacks.Callback):
     """Records history, reports ``val_loss`` to Optuna, prunes, and detects divergence.
 
     After each epoch with a ``val_loss`` it reports it and raises ``optuna.TrialPruned`` when
-    ``trial.should_prune()`` says so: what is spared (a warm-up, see
+    ``trial.should_prune()`` says so: how a warm-up is judged (see
     :class:`lrsearch.pruners.ScheduleAwarePruner`) is the study's pruner's decision.
     """
 
