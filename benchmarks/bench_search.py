@@ -108,6 +108,17 @@ def plot(results: dict[str, list[dict[str, Any]]], path: str, title: str) -> Non
     plt.close(fig)
 
 
+def _print_run(tool: str, res: dict[str, Any], note: str = "") -> None:
+    div = "-" if res["diverged"] is None else res["diverged"]
+    print(
+        f"seed {res['seed']} {tool:<16} best val_loss {fmt(res['best_value'])} "
+        f"({res['best_family'] or '-':<12}) epochs {res['epochs_trained']:4d}  "
+        f"trials {res['trials']:3d}  pruned {res['pruned']:3d} (diverged {div})  "
+        f"{res['seconds']:6.1f} s {note}".rstrip(),
+        flush=True,
+    )
+
+
 def fmt(v: float | None) -> str:
     return "   -  " if v is None or not math.isfinite(v) else f"{v:.4f}"
 
@@ -142,9 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--with",
         dest="with_",
+        action="append",
         metavar="FILE",
-        help="also show the tools of an earlier --json FILE of the same sizes (not re-run; "
-        "their wall times come from that run)",
+        help="also show the runs of an earlier --json FILE of the same sizes and workload "
+        "(not re-run; their wall times are that run's); repeatable; with --tools '' only those",
     )
     p.add_argument("--plot", metavar="PNG", help="write the anytime plot there")
     p.add_argument("--json", metavar="FILE", help="also write all results as JSON")
@@ -157,28 +169,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"# search efficiency: {title}", flush=True)
     results: dict[str, list[dict[str, Any]]] = {t: [] for t in tools}
-    if a.with_:
-        earlier = json.loads(Path(a.with_).read_text())
-        same = ("trials", "epochs", "workload", "seeds", "first_seed")
+    for path in a.with_ or []:
+        earlier = json.loads(Path(path).read_text())
+        same = ("trials", "epochs", "workload")
         if any(earlier["args"][k] != getattr(a, k) for k in same):
-            raise SystemExit(f"--with {a.with_}: another size ({earlier['args']})")
-        results = {**earlier["results"], **results}
-        print(f"# tools {','.join(earlier['results'])} from {a.with_} (not re-run)", flush=True)
-    for i, seed in enumerate(seeds):
+            raise SystemExit(f"--with {path}: another experiment ({earlier['args']})")
+        first = earlier["args"]["first_seed"]
+        for tool, runs in earlier["results"].items():
+            for j, res in enumerate(runs):
+                res.setdefault("seed", first + j)
+                results.setdefault(tool, []).append(res)
+                _print_run(tool, res, f"(from {path}, not re-run)")
+    for i, seed in enumerate(seeds if tools else ()):
         order = tools[i % len(tools) :] + tools[: i % len(tools)]
         for tool in order:
-            res = run_child(job_for(tool, a, seed))
+            res = {**run_child(job_for(tool, a, seed)), "seed": seed}
             results[tool].append(res)
             if a.json:  # after every run, so an interrupted benchmark keeps what it measured
                 Path(a.json).write_text(json.dumps({"args": vars(a), "results": results}))
-            div = "-" if res["diverged"] is None else res["diverged"]
-            print(
-                f"seed {seed} {tool:<16} best val_loss {fmt(res['best_value'])} "
-                f"({res['best_family'] or '-':<12}) epochs {res['epochs_trained']:4d}  "
-                f"trials {res['trials']:3d}  pruned {res['pruned']:3d} (diverged {div})  "
-                f"{res['seconds']:6.1f} s",
-                flush=True,
-            )
+            _print_run(tool, res)
 
     print()
     print(
@@ -186,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds of the search call, diverged share of the trials after the first 10"
     )
     tools = list(results)
+    if not tools:
+        return 0
     sums = {t: summary(results[t]) for t in tools}
     for tool in tools:
         s = sums[tool]
