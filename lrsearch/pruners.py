@@ -220,9 +220,7 @@ def _hyperband(epochs: int, *, schedule_aware: bool = False) -> optuna.pruners.B
 
 
 def _halving(epochs: int, *, schedule_aware: bool = False) -> optuna.pruners.BasePruner:
-    pruner = optuna.pruners.SuccessiveHalvingPruner(
-        min_resource=1, reduction_factor=3, min_early_stopping_rate=1
-    )
+    pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     return ScheduleAwarePruner(pruner) if schedule_aware else pruner
 
 
@@ -232,8 +230,8 @@ def _none(epochs: int, *, schedule_aware: bool = False) -> optuna.pruners.BasePr
 
 #: ``--pruner`` name -> factory: ``median`` (after 5 finished trials, from the 2nd epoch),
 #: ``hyperband`` (resources 1 to ``epochs`` epochs), ``halving`` (asynchronous successive
-#: halving: a trial goes on past epochs 4 and 10 only if it is in the best third of the
-#: trials that reached them; ``lrsearch tune``'s default), ``none``
+#: halving: a trial goes on past epochs 2, 4 and 10 only if it is in the best third of the
+#: trials that reached them), ``none``
 PRUNERS: dict[str, PrunerFactory] = {
     "median": _median,
     "hyperband": _hyperband,

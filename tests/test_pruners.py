@@ -257,7 +257,7 @@ def test_plain_pruners_are_those_of_lrsearch_tune() -> None:
     halving = make_pruner("halving", 10, schedule_aware=False)
     assert type(halving) is optuna.pruners.SuccessiveHalvingPruner
     assert (halving._min_resource, halving._reduction_factor) == (1, 3)
-    assert halving._min_early_stopping_rate == 1  # first judged after epoch 4: steps 3, 9, 27
+    assert halving._min_early_stopping_rate == 0  # judged after epochs 2, 4, 10
     assert type(PRUNERS["median"](10)) is optuna.pruners.MedianPruner  # plain by default
 
 

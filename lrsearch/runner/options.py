@@ -34,8 +34,8 @@ class TuneOptions:
     batch_size: int = 64
     storage: str = dataclasses.field(default_factory=default_storage)
     study_name: str = dataclasses.field(default_factory=default_study_name)
-    #: successive halving judged from epoch 4 (benchmarks/bench_search.py: a lower mean best
-    #: val_loss than the median pruner's hand-written loop, in fewer epochs)
+    #: successive halving: by bench_search.py, as good a best val_loss as the median pruner
+    #: for about half the epochs
     pruner: str = "halving"
     seed: int = 0
     workers: int = 1
