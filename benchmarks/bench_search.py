@@ -32,6 +32,7 @@ import json
 import math
 import statistics
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ def plot(results: dict[str, list[dict[str, Any]]], path: str, title: str) -> Non
     ax.set_xlabel("cumulative epochs trained")
     ax.set_ylabel("best val_loss so far (median over seeds)")
     ax.set_yscale("log")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(textwrap.fill(title, 90), fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
