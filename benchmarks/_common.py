@@ -99,6 +99,10 @@ def run_child(
 def hand_lr(family: str, p: dict[str, Any], epochs: int) -> Callable[[int], float]:
     """The family's formula, written out by hand (as a user's own loop would)."""
     lr0 = float(p["initial_lr"])
+    if family == "constant":
+        return lambda t: lr0
+    if family == "polynomial":
+        return lambda t: lr0 * (1.0 - min(t, epochs) / epochs) ** p["power"]
     if family == "step":
         return lambda t: lr0 * p["drop_rate"] ** math.floor(t / p["epochs_drop"])
     if family == "exponential":
@@ -168,6 +172,8 @@ def _family_ranges(family: str, epochs: int) -> list[tuple[str, str, float, floa
         "exponential": [("k", "float", 1e-3, 0.5, True)],
         "time_based": [("decay", "float", 1e-3, 1.0, True)],
         "cosine": [],
+        "constant": [],
+        "polynomial": [("power", "float", 0.5, 3.0, False)],
         "linear_warmup": [("start_lr_factor", "float", 0.01, 0.5, True), warm],
         "warmup_cosine": [("start_lr_factor", "float", 0.01, 0.5, True), warm],
         "wsd": [warm, ("decay_fraction", "float", 0.1, 0.5, False)],
@@ -307,6 +313,8 @@ class _EpochCounter:
     """A callback counting epochs in a module global (KerasTuner deep-copies callbacks)."""
 
     count = 0
+    #: every epoch's val_loss in training order (``None`` where not finite): the anytime curve
+    val_losses: list[float | None] = []
 
     @classmethod
     def make(cls) -> Any:
@@ -315,12 +323,16 @@ class _EpochCounter:
         class Counter(keras.callbacks.Callback):
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
                 _EpochCounter.count += 1
+                v = (logs or {}).get("val_loss")
+                v = None if v is None or not math.isfinite(float(v)) else float(v)
+                _EpochCounter.val_losses.append(v)
 
         return Counter()
 
 
 def run_kerastuner(job: dict[str, Any], data: Any, directory: str) -> dict[str, Any]:
-    """KerasTuner ``RandomSearch`` (``job["tuner"] == "random"``) or ``Hyperband``."""
+    """KerasTuner ``RandomSearch`` (``job["tuner"] == "random"``), ``BayesianOptimization``
+    (``"bayesian"``) or ``Hyperband``."""
     import time
 
     import keras
@@ -360,9 +372,12 @@ def run_kerastuner(job: dict[str, Any], data: Any, directory: str) -> dict[str, 
             factor=job.get("hyperband_factor", 3),
             **common,
         )
+    elif job["tuner"] == "bayesian":
+        tuner = kt.BayesianOptimization(MLPHyperModel(), max_trials=job["trials"], **common)
     else:
         tuner = kt.RandomSearch(MLPHyperModel(), max_trials=job["trials"], **common)
     _EpochCounter.count = 0
+    _EpochCounter.val_losses = []
     tuner.search(
         data.x_train,
         data.y_train,
@@ -386,6 +401,7 @@ def run_kerastuner(job: dict[str, Any], data: Any, directory: str) -> dict[str, 
         "pruned_warmup": 0,
         "diverged": None,
         "span": None,
+        "curve": list(_EpochCounter.val_losses),
     }
 
 
@@ -398,6 +414,12 @@ def run_lrsearch(job: dict[str, Any], storage: str) -> dict[str, Any]:
     from lrsearch.runner import TuneOptions
     from lrsearch.runner import tune
 
+    # keys absent from the job keep `lrsearch tune`'s defaults (bench_search measures those)
+    given = {
+        k: job[k]
+        for k in ("pruner", "initial_lr", "warmup", "artifact_dir")
+        if job.get(k) is not None
+    }
     options = TuneOptions(
         trials=job["trials"],
         epochs=job["epochs"],
@@ -408,13 +430,12 @@ def run_lrsearch(job: dict[str, Any], storage: str) -> dict[str, Any]:
         batch_size=job["batch_size"],
         storage=storage,
         study_name="bench",
-        pruner=job["pruner"],
         seed=job["seed"],
         workers=job.get("workers", 1),
         schedule_aware_pruning=job.get("schedule_aware", True),
         granularity=job.get("granularity", "epoch"),
         progress=False,
-        artifact_dir=job.get("artifact_dir"),
+        **given,
     )
     t0 = time.perf_counter()
     tune(options)
@@ -443,6 +464,15 @@ def summarize_study(study: Any, family_of: Callable[[Any], str | None]) -> dict[
         and math.isfinite(t.value)
     ]
     best = min(complete, key=lambda t: t.value) if complete else None
+    curve: list[float | None] = []  # every epoch's val_loss, trial after trial
+    for t in sorted(trials, key=lambda t: t.number):
+        curve.extend(
+            v if v is not None and math.isfinite(v) else None
+            for _, v in sorted(t.intermediate_values.items())
+        )
+    diverged = [
+        t for t in pruned if str(t.user_attrs.get("pruned_reason", "")).startswith("diverged")
+    ]
     return {
         "trials": len(trials),
         "epochs_trained": sum(len(t.intermediate_values) for t in trials),
@@ -450,8 +480,10 @@ def summarize_study(study: Any, family_of: Callable[[Any], str | None]) -> dict[
         "best_family": None if best is None else family_of(best),
         "pruned": len(pruned),
         "pruned_warmup": sum(1 for t in pruned if family_of(t) in WARMUP_FAMILIES),
-        "diverged": sum(
-            1 for t in pruned if str(t.user_attrs.get("pruned_reason", "")).startswith("diverged")
-        ),
+        "diverged": len(diverged),
+        # diverged trials after the first 10 (the sampler's start-up): what it learnt
+        "diverged_after_10": sum(1 for t in diverged if t.number >= 10),
+        "trials_after_10": sum(1 for t in trials if t.number >= 10),
         "span": span,
+        "curve": curve,
     }

@@ -11,7 +11,10 @@ Recorded on every trial (finished, pruned or diverged):
   ``val_accuracy`` (classification) or ``mae`` / ``val_mae`` (regression) where measured
   (non-finite values stored as ``None``);
 * ``val_loss`` of every epoch as Optuna intermediate values (the pruner's input);
-* on divergence (NaN or inf loss): state PRUNED with ``pruned_reason`` and ``diverged_lr``.
+* on divergence (NaN or inf loss): state PRUNED with ``pruned_reason`` and ``diverged_lr``,
+  and the constraint ``diverged`` set to 1.0 (:meth:`optuna.trial.Trial.set_constraint`,
+  :data:`DIVERGED_CONSTRAINT`): the trial is infeasible, so Optuna's samplers rank it below
+  every trial that trained (TPE keeps it out of the good group even when few trials pruned).
 
 Pruning is the study's pruner's decision: :class:`TrialReporter` reports each epoch's
 ``val_loss`` and asks ``trial.should_prune()``. Sparing warm-ups is the pruner's job too
@@ -37,6 +40,8 @@ from lrsearch.tasks import HISTORY_METRICS
 from lrsearch.training import Trainer
 
 HISTORY_KEYS = ("loss", "val_loss", "learning_rate", *HISTORY_METRICS)
+#: the constraint (``trial.constraints``) a diverged trial violates (set to 1.0)
+DIVERGED_CONSTRAINT = "diverged"
 
 #: ``on_trial_end(trial, spec, history)``: after each trial, whatever its end
 TrialEndHook = Callable[[optuna.trial.Trial, ScheduleSpec, dict[str, list[float | None]]], None]
@@ -58,7 +63,7 @@ class TrialReporter(keras.callbacks.Callback):
     """Records history, reports ``val_loss`` to Optuna, prunes, and detects divergence.
 
     After each epoch with a ``val_loss`` it reports it and raises ``optuna.TrialPruned`` when
-    ``trial.should_prune()`` says so: what is spared (a warm-up, see
+    ``trial.should_prune()`` says so: how a warm-up is judged (see
     :class:`lrsearch.pruners.ScheduleAwarePruner`) is the study's pruner's decision.
     """
 
@@ -183,6 +188,7 @@ class Objective:
         except Diverged as exc:
             trial.set_user_attr("pruned_reason", str(exc))
             trial.set_user_attr("diverged_lr", exc.learning_rate)
+            trial.set_constraint(DIVERGED_CONSTRAINT, 1.0)
             raise optuna.TrialPruned(str(exc)) from None
         except optuna.TrialPruned as exc:
             trial.set_user_attr("pruned_reason", str(exc))

@@ -1,11 +1,16 @@
-"""Pruners of a schedule search: spare each trial's warm-up, and a registry by name.
+"""Pruners of a schedule search: judge each trial at its schedule's phase, and a registry.
 
-A median pruner compares a trial's ``val_loss`` at epoch ``e`` with other trials' at ``e``. A
-trial still warming up (its rate ramping from ``start_lr``) is not comparable with trials that
-train at full rate from the first epoch, so :class:`ScheduleAwarePruner` wraps any Optuna pruner
-(as Optuna's ``PatientPruner`` does) and never prunes a trial during its warm-up; afterwards the
-wrapped pruner decides. It reads the warm-up from the trial itself (:func:`warmup_epochs_of`),
-so it needs no Keras and serves any Optuna study::
+A pruner compares a trial's ``val_loss`` at epoch ``e`` with other trials' at ``e``. A trial
+still warming up (its rate ramping from ``start_lr``) has trained fewer epochs' worth at full
+rate than a trial at full rate from the first epoch, and a cyclical trial (or one that restarts)
+may stand at a peak of its rate, where its loss is briefly worse than what it has already
+reached. :class:`ScheduleAwarePruner` wraps any Optuna pruner (as Optuna's ``PatientPruner``
+does) and hands it the trial *at its phase* (:func:`phase_view`): each epoch's value is the best
+``val_loss`` reached so far, and the epochs a warm-up has not yet trained at full rate are taken
+off its step (a linear ramp of ``W`` epochs lags ``(W + 1) / 2`` epochs behind), so a warm-up
+trial is compared with the others where they had trained as much, and pruned if it is bad
+there: warm-ups are judged, not exempted. It reads the warm-up from the trial itself
+(:func:`warmup_epochs_of`), so it needs no Keras and serves any Optuna study::
 
     import optuna
     from lrsearch.pruners import ScheduleAwarePruner
@@ -26,6 +31,7 @@ so it needs no Keras and serves any Optuna study::
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -49,6 +55,8 @@ __all__ = [
     "ScheduleAwarePruner",
     "in_warmup",
     "make_pruner",
+    "phase_lag",
+    "phase_view",
     "warmup_epochs_of",
 ]
 
@@ -107,18 +115,61 @@ def in_warmup(trial: optuna.trial.FrozenTrial) -> bool:
     return step + 1 < math.ceil(warmup_epochs_of(trial))
 
 
-class ScheduleAwarePruner(optuna.pruners.BasePruner):
-    """Pruner that wraps another and never prunes a trial during its learning-rate warm-up.
+def phase_lag(warmup: float, step: int) -> float:
+    """Epochs' worth of full-rate training a warm-up of ``warmup`` epochs lacks after ``step``.
 
-    While :func:`in_warmup` holds for the trial, :meth:`prune` returns ``False`` without asking
-    the wrapped pruner; afterwards it returns the wrapped pruner's answer.
+    The warm-up is taken as a linear ramp from 0 to the peak over ``W = warmup`` epochs (epoch
+    ``t < W`` trains at ``t / W`` of the peak rate): the lag after 0-based epoch ``step`` is
+    ``sum(1 - t / W for t in range(min(step + 1, ceil(W))))``, which reaches ``(W + 1) / 2``
+    once the warm-up is over (``W = 3``: 1, 1.67, 2, 2, ...). No warm-up: 0.
+    """
+    if warmup <= 0 or step < 0:
+        return 0.0
+    return sum(1.0 - t / warmup for t in range(min(step + 1, math.ceil(warmup))))
+
+
+def phase_view(trial: optuna.trial.FrozenTrial) -> optuna.trial.FrozenTrial:
+    """``trial`` as :class:`ScheduleAwarePruner` shows it to the pruner it wraps.
+
+    A copy whose intermediate values are re-keyed to the schedule's phase: the value of 0-based
+    epoch ``e`` becomes the best (lowest) finite value reported up to ``e`` (a NaN stays NaN),
+    stored at step ``e - floor(phase_lag(W, e))`` (``W`` = :func:`warmup_epochs_of`); epochs
+    that land before step 0 are left out, and of two epochs landing on one step the later one
+    is kept. A trial without a warm-up keeps its steps. The copy keeps the trial's id, number
+    and system attributes, so pruners that record per-trial state (successive halving's rungs)
+    record it on the real trial.
+    """
+    warmup = warmup_epochs_of(trial)
+    best, values = math.inf, {}
+    for step, value in sorted(trial.intermediate_values.items()):
+        if math.isnan(value):
+            shown = value
+        else:
+            best = min(best, value)
+            shown = best
+        phase = step - math.floor(phase_lag(warmup, step) + 1e-9)
+        if phase >= 0:
+            values[phase] = shown
+    view = copy.copy(trial)
+    view.intermediate_values = values
+    return view
+
+
+class ScheduleAwarePruner(optuna.pruners.BasePruner):
+    """Pruner that wraps another and shows it each trial at its schedule's phase.
+
+    :meth:`prune` asks the wrapped pruner about :func:`phase_view` of the trial: the best
+    ``val_loss`` so far (a cyclical trial at the peak of its rate is judged by what it has
+    reached), at the step where a trial at full rate would have trained as much (a warm-up is
+    judged later by its lag, not exempted). A trial with nothing to show yet (all its epochs
+    inside the lag) is not pruned.
 
     Wrapping a ``HyperbandPruner`` works, but Optuna's samplers only restrict themselves to a
     Hyperband bracket's trials when ``study.pruner`` *is* a ``HyperbandPruner``; use
     :class:`ScheduleAwareHyperbandPruner` to keep that.
 
     Args:
-        wrapped: the pruner that decides outside warm-ups.
+        wrapped: the pruner that decides.
     """
 
     def __init__(self, wrapped: optuna.pruners.BasePruner) -> None:
@@ -130,22 +181,24 @@ class ScheduleAwarePruner(optuna.pruners.BasePruner):
         self.wrapped = wrapped
 
     def prune(self, study: optuna.study.Study, trial: optuna.trial.FrozenTrial) -> bool:
-        if in_warmup(trial):
+        view = phase_view(trial)
+        if view.last_step is None:
             return False
-        return self.wrapped.prune(study, trial)
+        return self.wrapped.prune(study, view)
 
 
 class ScheduleAwareHyperbandPruner(optuna.pruners.HyperbandPruner):
-    """``HyperbandPruner`` (same arguments) that never prunes a trial during its warm-up.
+    """``HyperbandPruner`` (same arguments) that judges each trial at its schedule's phase.
 
     A subclass rather than a :class:`ScheduleAwarePruner` around a ``HyperbandPruner``, so that
     Optuna's samplers still see only the trials of the trial's own bracket.
     """
 
     def prune(self, study: optuna.study.Study, trial: optuna.trial.FrozenTrial) -> bool:
-        if in_warmup(trial):
+        view = phase_view(trial)
+        if view.last_step is None:
             return False
-        return super().prune(study, trial)
+        return super().prune(study, view)
 
 
 class PrunerFactory(Protocol):
@@ -166,13 +219,25 @@ def _hyperband(epochs: int, *, schedule_aware: bool = False) -> optuna.pruners.B
     return cls(min_resource=1, max_resource=epochs)
 
 
+def _halving(epochs: int, *, schedule_aware: bool = False) -> optuna.pruners.BasePruner:
+    pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    return ScheduleAwarePruner(pruner) if schedule_aware else pruner
+
+
 def _none(epochs: int, *, schedule_aware: bool = False) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()  # never prunes: nothing to spare
 
 
 #: ``--pruner`` name -> factory: ``median`` (after 5 finished trials, from the 2nd epoch),
-#: ``hyperband`` (resources 1 to ``epochs`` epochs), ``none``
-PRUNERS: dict[str, PrunerFactory] = {"median": _median, "hyperband": _hyperband, "none": _none}
+#: ``hyperband`` (resources 1 to ``epochs`` epochs), ``halving`` (asynchronous successive
+#: halving: a trial goes on past epochs 2, 4 and 10 only if it is in the best third of the
+#: trials that reached them), ``none``
+PRUNERS: dict[str, PrunerFactory] = {
+    "median": _median,
+    "hyperband": _hyperband,
+    "halving": _halving,
+    "none": _none,
+}
 
 
 def make_pruner(
@@ -180,8 +245,8 @@ def make_pruner(
 ) -> optuna.pruners.BasePruner:
     """The pruner registered as ``name`` for trials of ``epochs`` epochs.
 
-    ``schedule_aware=True`` (the default of ``lrsearch tune``): warm-ups are spared (see
-    :class:`ScheduleAwarePruner`).
+    ``schedule_aware=True`` (the default of ``lrsearch tune``): each trial is judged at its
+    schedule's phase (see :class:`ScheduleAwarePruner`).
 
     Raises:
         ValueError: ``name`` is not in :data:`PRUNERS` (the message lists the choices).

@@ -244,6 +244,8 @@ def test_user_csv_data_with_a_user_functional_model(workdir: Path) -> None:
         "constant,step",
         "--initial-lr",
         "0.01,0.3",
+        "--pruner",
+        "none",  # every trial trains all its epochs (the default prunes the second)
     )
     done = _check_completed(workdir, trials=2, epochs=3)
     # well-separated blobs: a working fit ends far better than chance
@@ -266,6 +268,8 @@ def test_binary_data_with_a_user_sigmoid_model(workdir: Path) -> None:
         "constant,exponential",
         "--initial-lr",
         "0.01,0.3",
+        "--pruner",
+        "none",  # every trial trains all its epochs (the default prunes the second)
     )
     done = _check_completed(workdir, trials=2, epochs=3)
     # binary cross-entropy on 0/1 labels: a sane loss and better-than-chance accuracy

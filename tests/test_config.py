@@ -105,7 +105,7 @@ def test_values_are_converted_to_options() -> None:
         ("trials = 2.5", ["key `trials` must be a whole number >= 1"]),
         ("trials = true", ["key `trials` must be a whole number >= 1, got true"]),
         ("seed = -1", ["key `seed` must be a whole number >= 0"]),
-        ('pruner = "foo"', ['key `pruner` must be one of "median", "hyperband", "none"', '"foo"']),
+        ('pruner = "foo"', ['key `pruner` must be one of "median"', '"halving", "none"', '"foo"']),
         ('families = ["nope"]', ["key `families`", '"nope" is not one of them', "time_based"]),
         ('families = ["stpe"]', ["key `families`", "Did you mean `step`?"]),
         ('families = "step"', ["key `families` must be a non-empty list"]),
@@ -395,7 +395,7 @@ def test_shipped_definition_runs_offline_and_records_itself(workdir: Path, name:
 def test_flags_override_the_file_and_the_study_resumes(workdir: Path) -> None:
     (workdir / "tiny.toml").write_text(
         'study_name = "tiny"\nstorage = "sqlite:///studies/tiny.db"\nfamilies = ["constant"]\n'
-        'trials = 30\nepochs = 3\nprogress = "off"\n'
+        'trials = 30\nepochs = 3\nprogress = "off"\npruner = "none"\n'
     )
     first = run_cli(["tune", "--config", "tiny.toml", "--trials", "1"], cwd=workdir)
     assert first.returncode == 0, first.stderr

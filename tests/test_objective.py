@@ -14,8 +14,10 @@ import optuna
 import pytest
 
 from lrsearch.data import load_dataset
+from lrsearch.objective import DIVERGED_CONSTRAINT
 from lrsearch.objective import Objective
 from lrsearch.pruners import ScheduleAwarePruner
+from lrsearch.pruners import phase_lag
 from lrsearch.space import ScheduleSpec
 from lrsearch.space import SearchSpace
 from lrsearch.training import Trainer
@@ -103,8 +105,9 @@ def test_the_dashboard_note_is_a_hook(tmp_path: Any) -> None:
     assert "`step` schedule" in body and "| 3 |" in body
 
 
-def test_warmups_are_spared_by_the_studys_pruner() -> None:
-    """A trial worse than the median every epoch is pruned at the first epoch after warm-up."""
+def test_warmups_are_judged_at_their_phase_by_the_studys_pruner() -> None:
+    """A trial worse than the median every epoch is pruned at its first epoch past the lag of
+    its warm-up (:func:`lrsearch.pruners.phase_lag`), inside the warm-up if it is long."""
     pruner = ScheduleAwarePruner(optuna.pruners.MedianPruner(n_startup_trials=1))
     study = _study(pruner)
     good, bad = [0.1] * EPOCHS, [9.0] * EPOCHS
@@ -113,6 +116,19 @@ def test_warmups_are_spared_by_the_studys_pruner() -> None:
     for trial in study.trials[1:]:
         assert trial.state == optuna.trial.TrialState.PRUNED
         warmup = trial.user_attrs["spec"]["params"]["warmup_epochs"]
-        first = max(0, math.ceil(warmup) - 1)  # the epochs the former TrialReporter spared
+        first = next(e for e in range(EPOCHS) if e >= math.floor(phase_lag(warmup, e) + 1e-9))
         assert trial.user_attrs["pruned_reason"].startswith(f"pruned at epoch {first}:")
         assert len(trial.user_attrs["history"]["val_loss"]) == first + 1
+
+
+def test_a_diverged_trial_is_infeasible_for_the_sampler() -> None:
+    """Its constraint ``diverged`` is 1.0 (violated); a trial that trained carries none."""
+    study = _study()
+    space = SearchSpace(families=["constant"], epochs=3)
+    objective = Objective(space, FakeTrainer([0.5, 0.4, 0.3], [0.5, math.nan, 0.1]), epochs=3)
+    study.optimize(objective, n_trials=2)
+    fine, diverged = study.trials
+    assert fine.state == optuna.trial.TrialState.COMPLETE and fine.constraints == {}
+    assert diverged.state == optuna.trial.TrialState.PRUNED
+    assert diverged.constraints == {DIVERGED_CONSTRAINT: 1.0}
+    assert diverged.user_attrs["pruned_reason"].startswith("diverged")

@@ -1,4 +1,5 @@
-"""``lrsearch.pruners``: warm-ups spared by a wrapper pruner (no Keras), and the registry."""
+"""``lrsearch.pruners``: trials judged at their schedule's phase by a wrapper pruner (no Keras),
+on synthetic curves, and the registry."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from lrsearch.pruners import ScheduleAwareHyperbandPruner
 from lrsearch.pruners import ScheduleAwarePruner
 from lrsearch.pruners import in_warmup
 from lrsearch.pruners import make_pruner
+from lrsearch.pruners import phase_lag
 from lrsearch.pruners import warmup_epochs_of
 
 EPOCHS = 6
@@ -62,13 +64,23 @@ def test_the_wrapped_pruner_alone_prunes_from_the_first_epoch() -> None:
         {"spec": {"family": "linear_warmup", "params": {"initial_lr": 0.1, "warmup_epochs": 3}}},
         {"spec": {"family": "step", "params": {"initial_lr": 0.1, "warmup_epochs": 3}}},
         {"spec": {"family": "one_cycle", "params": {"initial_lr": 0.1, "total_epochs": 10}}},
-        {"warmup_epochs": 2.5},  # a fractional warm-up spares the epochs it touches
+        {"warmup_epochs": 2.5},
+        {"warmup_epochs": 1},  # epoch 0 trains at start_lr: a lag of one epoch
     ],
-    ids=["attribute", "linear_warmup", "step-with-warmup", "one_cycle-pct-0.3", "fractional"],
+    ids=[
+        "attribute",
+        "linear_warmup",
+        "step-with-warmup",
+        "one_cycle-pct-0.3",
+        "fractional",
+        "one-epoch",
+    ],
 )
-def test_no_pruning_during_the_warmup_then_as_the_wrapped_pruner(attrs: dict[str, Any]) -> None:
+def test_a_bad_warmup_is_judged_at_its_phase_not_exempted(attrs: dict[str, Any]) -> None:
+    """Epoch 0 of a 3-epoch ramp lags a whole epoch (nothing to compare yet); from epoch 1 the
+    trial is compared with the others' epoch 0, and a bad one is pruned inside its warm-up."""
     study = _study(ScheduleAwarePruner(_median()))
-    assert _pruned_epochs(study, attrs) == [2, 3, 4, 5]
+    assert _pruned_epochs(study, attrs) == [1, 2, 3, 4, 5]
 
 
 @pytest.mark.parametrize(
@@ -76,7 +88,6 @@ def test_no_pruning_during_the_warmup_then_as_the_wrapped_pruner(attrs: dict[str
     [
         {},
         {"warmup_epochs": 0},
-        {"warmup_epochs": 1},
         {"spec": {"family": "step", "params": {"initial_lr": 0.1, "drop_rate": 0.5}}},
         {"spec": {"family": "not-an-lrsearch-family", "params": {"warmup_epochs": 3}}},
         {"spec": "not a dict"},
@@ -130,18 +141,109 @@ def test_the_wrapper_needs_a_pruner() -> None:
         ScheduleAwarePruner("median")  # type: ignore[arg-type]
 
 
-def test_schedule_aware_hyperband_spares_the_warmup(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Its own prune answers during the warm-up; afterwards Hyperband's (here: always prune)."""
-    monkeypatch.setattr(optuna.pruners.HyperbandPruner, "prune", lambda self, s, t: True)
+def test_schedule_aware_hyperband_judges_at_the_phase(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing to show in epoch 0 of a 3-epoch ramp; afterwards Hyperband decides (here: always
+    prune), on the phase view."""
+    seen: list[dict[int, float]] = []
+
+    def prune(self: Any, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        seen.append(dict(trial.intermediate_values))
+        return True
+
+    monkeypatch.setattr(optuna.pruners.HyperbandPruner, "prune", prune)
     study = _study(ScheduleAwareHyperbandPruner(min_resource=1, max_resource=EPOCHS))
-    assert _pruned_epochs(study, {"warmup_epochs": 3}) == [2, 3, 4, 5]
+    assert _pruned_epochs(study, {"warmup_epochs": 3}) == [1, 2, 3, 4, 5]
+    assert seen[0] == {0: BAD}  # epoch 1 of the ramp stands at step 0
+
+
+# --------------------------------------------------------------------------- phase, on curves
+
+
+def _curve_study(pruner: optuna.pruners.BasePruner, curve: Any) -> optuna.Study:
+    """Two finished trials following ``curve(epoch)``."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(pruner=pruner)
+    for _ in range(2):
+        trial = study.ask()
+        for epoch in range(EPOCHS):
+            trial.report(curve(epoch), epoch)
+        study.tell(trial, min(curve(e) for e in range(EPOCHS)))
+    return study
+
+
+def _pruned_on(study: optuna.Study, values: list[float], attrs: dict[str, Any]) -> list[int]:
+    trial = study.ask()
+    for key, value in attrs.items():
+        trial.set_user_attr(key, value)
+    pruned = []
+    for epoch, value in enumerate(values):
+        trial.report(value, epoch)
+        if trial.should_prune():
+            pruned.append(epoch)
+    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    return pruned
+
+
+def _full_rate(epoch: int) -> float:
+    return 1.0 / (epoch + 1)
+
+
+# a 3-epoch ramp learning as the others do, 2 epochs later (its lag), a little better
+_WARM = [0.95 * _full_rate(max(0, e - 2)) for e in range(EPOCHS)]
+
+
+def test_a_warmup_as_good_as_the_others_at_its_phase_is_kept() -> None:
+    plain = _curve_study(_median(), _full_rate)
+    assert _pruned_on(plain, _WARM, {"warmup_epochs": 3}) == [1, 2, 3, 4, 5]  # unfair
+    aware = _curve_study(ScheduleAwarePruner(_median()), _full_rate)
+    assert _pruned_on(aware, _WARM, {"warmup_epochs": 3}) == []
+
+
+def test_a_warmup_worse_than_the_others_at_its_phase_is_pruned() -> None:
+    late = [2.0 * v for v in _WARM]  # twice the others' loss at the same phase
+    aware = _curve_study(ScheduleAwarePruner(_median()), _full_rate)
+    assert _pruned_on(aware, late, {"warmup_epochs": 3})[:1] == [1]
+
+
+def test_a_cyclical_trial_at_the_peak_of_its_rate_is_judged_by_what_it_reached() -> None:
+    """ThresholdPruner reads the last value: a plain one prunes at the rate's peak (epoch 2)."""
+    cyclical = [0.8, 0.5, 2.0, 0.4, 1.5, 0.3]
+    threshold = optuna.pruners.ThresholdPruner(upper=1.0)
+    assert _pruned_on(_curve_study(threshold, _full_rate), cyclical, {}) == [2, 4]
+    aware = ScheduleAwarePruner(optuna.pruners.ThresholdPruner(upper=1.0))
+    assert _pruned_on(_curve_study(aware, _full_rate), cyclical, {}) == []
+
+
+def test_a_nan_is_still_pruned() -> None:
+    aware = ScheduleAwarePruner(optuna.pruners.ThresholdPruner(upper=1.0))
+    assert _pruned_on(_curve_study(aware, _full_rate), [0.5, math.nan], {}) == [1]
+
+
+def test_successive_halving_records_its_rungs_on_the_real_trial() -> None:
+    study = _curve_study(ScheduleAwarePruner(make_pruner("halving", EPOCHS)), _full_rate)
+    study.pruner = ScheduleAwarePruner(optuna.pruners.SuccessiveHalvingPruner(min_resource=1))
+    trial = study.ask()
+    trial.set_user_attr("warmup_epochs", 3)
+    for epoch, value in enumerate(_WARM[:4]):
+        trial.report(value, epoch)
+        trial.should_prune()
+    attrs = study._storage.get_trial(trial._trial_id).system_attrs
+    assert attrs["completed_rung_0"] == pytest.approx(_WARM[3])  # epoch 3 is the phase's step 1
+
+
+@pytest.mark.parametrize(
+    ("warmup", "lags"),
+    [(0, [0, 0, 0]), (1, [1, 1, 1]), (3, [1, 5 / 3, 2, 2]), (2.5, [1, 1.6, 1.8, 1.8])],
+)
+def test_phase_lag_of_a_linear_ramp(warmup: float, lags: list[float]) -> None:
+    assert [phase_lag(warmup, e) for e in range(len(lags))] == pytest.approx(lags)
 
 
 # --------------------------------------------------------------------------- registry
 
 
 def test_registry_names() -> None:
-    assert list(PRUNERS) == ["median", "hyperband", "none"]
+    assert list(PRUNERS) == ["median", "hyperband", "halving", "none"]
 
 
 def test_plain_pruners_are_those_of_lrsearch_tune() -> None:
@@ -152,6 +254,10 @@ def test_plain_pruners_are_those_of_lrsearch_tune() -> None:
     assert type(hyperband) is optuna.pruners.HyperbandPruner
     assert (hyperband._min_resource, hyperband._max_resource) == (1, 10)
     assert type(make_pruner("none", 10, schedule_aware=False)) is optuna.pruners.NopPruner
+    halving = make_pruner("halving", 10, schedule_aware=False)
+    assert type(halving) is optuna.pruners.SuccessiveHalvingPruner
+    assert (halving._min_resource, halving._reduction_factor) == (1, 3)
+    assert halving._min_early_stopping_rate == 0  # judged after epochs 2, 4, 10
     assert type(PRUNERS["median"](10)) is optuna.pruners.MedianPruner  # plain by default
 
 
@@ -169,7 +275,9 @@ def test_schedule_aware_pruners_wrap_the_same() -> None:
 
 
 def test_unknown_pruner_names_the_choices() -> None:
-    with pytest.raises(ValueError, match="'median', 'hyperband', 'none'. Received: name='foo'"):
+    with pytest.raises(
+        ValueError, match="'median', 'hyperband', 'halving', 'none'. Received: name='foo'"
+    ):
         make_pruner("foo", 10)
 
 

@@ -96,7 +96,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--pruner",
         default=None,
-        help=f"{', '.join(PRUNERS)} (default median); pruning uses val_loss per epoch",
+        help=f"{', '.join(PRUNERS)} (default halving: successive halving, a trial goes on past "
+        "epochs 2, 4 and 10 only in the best third); pruning uses val_loss per epoch",
     )
     p.add_argument(
         "--seed", type=int, default=None, metavar="S", help="seed of sampler and data (0)"

@@ -157,7 +157,8 @@ class OptunaOracle(keras_tuner.Oracle):
         sampler: default :func:`default_sampler` (multivariate TPE, random start sized to
             ``max_trials``).
         pruner: default median pruning (after 5 finished trials, from the 2nd epoch) that
-            spares lrsearch warm-ups (:class:`lrsearch.pruners.ScheduleAwarePruner`).
+            judges lrsearch warm-ups at their phase
+            (:class:`lrsearch.pruners.ScheduleAwarePruner`).
         seed: seeds the default sampler and KerasTuner's oracle.
         **oracle_kwargs: ``keras_tuner.Oracle``'s: ``hyperparameters``, ``tune_new_entries``,
             ``allow_new_entries``, ``max_consecutive_failed_trials``

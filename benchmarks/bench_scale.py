@@ -1,0 +1,216 @@
+"""Scale of a study: what lrsearch's own machinery costs at 100 and at 2,000 trials.
+
+A synthetic study shaped like ``lrsearch tune``'s (the articles' five families, 15 epochs, SGD
+with momentum; every trial with its ``spec``, ``history``, intermediate values and dashboard
+note) is built in a SQLite file by the real :class:`lrsearch.objective.Objective`, with a
+stand-in trainer that feeds it synthetic epoch logs instead of fitting a model (the filling
+trials are drawn by Optuna's ``RandomSampler``, so building 2,000 costs no TPE time). Then, at
+each size:
+
+* ``per trial``: lrsearch's own seconds for one more trial, everything but the training: the
+  ``tune`` sampler's ask and the space's suggest, the user attributes, 15 reports with the
+  default pruner's decisions, the tell, and the dashboard's trial note (median of
+  ``--measure`` trials); its part in the sampler (ask and suggest) is printed too;
+* ``report``, ``best``, ``export``: the installed command line, wall seconds (a process that
+  imports the package: the same start-up at every size);
+* ``dashboard``: ``lrsearch dashboard`` serving the file, the study's API response
+  (``/api/studies/ID``, what the study page loads): bytes and seconds.
+
+Targets (issue 19), at 2,000 trials: per trial under 0.15 s, ``report`` and the dashboard's
+study response under 5 s, ``best`` and ``export`` flat (2,000 vs 100 within 1.5x)::
+
+    python benchmarks/bench_scale.py                     # --sizes 100,2000 --measure 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+FAMILIES = ("constant", "time_based", "step", "exponential", "polynomial")
+EPOCHS = 15
+
+
+class SyntheticTrainer:
+    """``fit`` feeds the callbacks 15 epochs of plausible logs (loss falling at a drawn rate)."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def fit(self, spec: Any, epochs: int, seed: int, callbacks: list[Any]) -> None:
+        floor, speed = self.rng.uniform(0.07, 0.4), self.rng.uniform(0.1, 1.5)
+        schedule = spec.schedule
+        for epoch in range(epochs):
+            loss = floor + 2.2 * math.exp(-speed * (epoch + 1))
+            logs = {
+                "loss": loss * 0.8,
+                "val_loss": loss + self.rng.uniform(0, 0.02),
+                "accuracy": 1 - loss / 3,
+                "val_accuracy": 1 - loss / 2.8,
+                "learning_rate": schedule(epoch) if schedule is not None else 0.01,
+            }
+            for callback in callbacks:
+                callback.on_epoch_end(epoch, logs)
+
+
+def _objective(seed: int) -> Any:
+    from lrsearch.dashboard import write_trial_note
+    from lrsearch.objective import Objective
+    from lrsearch.space import SearchSpace
+
+    space = SearchSpace(families=FAMILIES, epochs=EPOCHS)
+    trainer = SyntheticTrainer(seed)
+    return Objective(space, trainer, epochs=EPOCHS, seed=seed, on_trial_end=write_trial_note)  # type: ignore[arg-type]
+
+
+def build(storage: str, n: int) -> None:
+    """A study of ``n`` synthetic trials, filled with the random sampler."""
+    import optuna
+
+    from lrsearch.pruners import make_pruner
+
+    study = optuna.create_study(
+        storage=storage,
+        study_name="scale",
+        sampler=optuna.samplers.RandomSampler(seed=0),
+        pruner=make_pruner("none", EPOCHS),
+    )
+    study.optimize(_objective(0), n_trials=n, catch=())
+
+
+def per_trial(storage: str, measure: int) -> tuple[float, float]:
+    """Median seconds of one more trial with ``tune``'s sampler and pruner; of its ask+suggest."""
+    import optuna
+
+    from lrsearch.pruners import make_pruner
+    from lrsearch.runner.search import make_sampler
+
+    study = optuna.load_study(
+        study_name="scale",
+        storage=storage,
+        sampler=make_sampler(0, 1),
+        pruner=make_pruner("halving", EPOCHS),
+    )
+    objective = _objective(1)
+    whole, sampling = [], []
+    for _ in range(measure):
+        t0 = time.perf_counter()
+        trial = study.ask()
+        objective.space.suggest(trial)
+        sampling.append(time.perf_counter() - t0)
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)  # only the sampler timed here
+        t0 = time.perf_counter()
+        study.optimize(objective, n_trials=1, catch=())
+        whole.append(time.perf_counter() - t0)
+    return statistics.median(whole), statistics.median(sampling)
+
+
+def _cli(args: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "lrsearch", *args], check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def dashboard(storage: str) -> tuple[int, float]:
+    """Bytes and seconds of the dashboard's study response, served by ``lrsearch dashboard``."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lrsearch", "dashboard", "--storage", storage, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                studies = json.loads(urllib.request.urlopen(url + "/api/studies").read())
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("lrsearch dashboard did not answer")
+        study_id = studies["study_summaries"][0]["study_id"]
+        t0 = time.perf_counter()
+        body = urllib.request.urlopen(f"{url}/api/studies/{study_id}").read()
+        return len(body), time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def measure(n: int, tmp: str, repeats: int) -> dict[str, float]:
+    path = f"{tmp}/scale{n}.db"
+    storage = f"sqlite:///{path}"
+    t0 = time.perf_counter()
+    build(storage, n)
+    print(f"# built {n} trials in {time.perf_counter() - t0:.0f} s", flush=True)
+    study = ["--storage", storage, "--study-name", "scale"]
+    res: dict[str, float] = {"trials": n}
+    res["per_trial"], res["sampling"] = per_trial(storage, repeats)
+    res["best"] = _cli(["best", *study, "--format", "json"])
+    res["export"] = _cli(["export", *study, "--format", "csv"])
+    res["report"] = _cli(["report", *study, "--out", f"{tmp}/report{n}"])
+    res["dashboard_bytes"], res["dashboard_s"] = dashboard(storage)
+    res["db_bytes"] = os.path.getsize(path)
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--sizes", default="100,2000", help="study sizes (100,2000)")
+    p.add_argument("--measure", type=int, default=5, help="trials timed at each size (5)")
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    a = p.parse_args(argv)
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="lrsearch-scale-") as tmp:
+        for n in (int(s) for s in a.sizes.split(",")):
+            res = measure(n, tmp, a.measure)
+            rows.append(res)
+            print(
+                f"{n:5d} trials: per trial {res['per_trial']:.3f} s (sampler {res['sampling']:.3f}"
+                f" s)  report {res['report']:.1f} s  best {res['best']:.2f} s  export "
+                f"{res['export']:.2f} s  dashboard study {res['dashboard_bytes'] / 1e6:.2f} MB "
+                f"{res['dashboard_s']:.2f} s  database {res['db_bytes'] / 1e6:.1f} MB",
+                flush=True,
+            )
+    if len(rows) > 1:
+        lo, hi = rows[0], rows[-1]
+        print(
+            f"\n# {hi['trials']} vs {lo['trials']} trials: per trial "
+            f"{hi['per_trial'] / lo['per_trial']:.1f}x ({hi['per_trial']:.3f} s, target < 0.15), "
+            f"report {hi['report']:.1f} s (target < 5), dashboard study {hi['dashboard_s']:.1f} s "
+            f"(target < 5), best {hi['best'] / lo['best']:.2f}x, export "
+            f"{hi['export'] / lo['export']:.2f}x (flat: target < 1.5x)"
+        )
+    if a.json:
+        Path(a.json).write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
