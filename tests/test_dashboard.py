@@ -94,6 +94,25 @@ def test_notes_and_graphs_reach_the_storage(tmp_path: Path) -> None:
     assert figure["layout"]["yaxis"].get("type") is None  # 4x: linear is fine
 
 
+def test_study_graphs_use_a_log_axis_where_values_span_decades(tmp_path: Path) -> None:
+    _, study = _study(tmp_path)
+    for family, rates, losses in (
+        ("step", [0.5, 0.05, 0.005], [2.0, 0.3, 0.08]),  # decades of rate, 25x of loss
+        ("constant", [0.1, 0.1, 0.1], [1.0, 0.9, 0.85]),
+    ):
+        trial = study.ask()
+        spec = {**SPEC, "family": family}
+        trial.set_user_attr("family", family)
+        trial.set_user_attr("spec", spec)
+        trial.set_user_attr("history", {"learning_rate": rates, "val_loss": losses})
+        study.tell(trial, losses[-1])
+    for metric in ("learning_rate", "val_loss"):
+        figure = dashboard.curves_figure(study, metric)
+        assert figure is not None and len(figure["data"]) == 2
+        assert figure["layout"]["yaxis"]["type"] == "log", metric
+        assert "(log scale)" in figure["layout"]["yaxis"]["title"]["text"]
+
+
 def test_dashboard_storage_never_creates_a_database(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no study database"):
         dashboard.open_dashboard_storage(f"sqlite:///{tmp_path / 'missing.db'}")
