@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from lrsearch.dashboard import TrialViews
 from lrsearch.dashboard import artifact_dir_for
 from lrsearch.report import trial_info
 from lrsearch.report import trial_png
+from lrsearch.report import trial_svg
 from lrsearch.storage import open_storage
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -49,6 +51,51 @@ def test_trial_info_marks_the_best_epoch_and_where_it_stopped() -> None:
     assert _png_size(trial_png(info)) == (576, 230)
 
 
+def _svg(data: bytes) -> Any:
+    """The parsed SVG picture (it must be well-formed XML)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(data)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    return root
+
+
+def test_trial_svg_draws_both_panels_the_best_epoch_and_the_stop() -> None:
+    ns = "{http://www.w3.org/2000/svg}"
+    info = trial_info(HISTORY, title="trial #3: step (sgd)", pruned_reason="pruned at epoch 3")
+    root = _svg(trial_svg(info))
+    assert (root.get("width"), root.get("height")) == ("800", "320")
+    texts = [t.text or "" for t in root.iter(f"{ns}text")]
+    assert "trial #3: step (sgd) (pruned after epoch 3)" in texts
+    assert {"learning rate", "training vs validation loss", "loss", "val_loss", "best"} <= set(
+        texts
+    )
+    assert "\u2605" in texts  # the star at the best epoch
+    lines = [p for p in root.iter(f"{ns}polyline")]
+    assert [p.get("stroke") for p in lines] == ["#1f77b4", "#7f7f7f", "#d62728"]
+    assert all(len((p.get("points") or "").split()) == 3 for p in lines)
+    red = [ln for ln in root.iter(f"{ns}line") if ln.get("stroke") == "#d62728"]
+    stops = [ln for ln in red if ln.get("x1") == ln.get("x2") and ln.get("y1") != ln.get("y2")]
+    assert len(stops) == 2  # the stopped epoch, a vertical line in both panels
+    # rates over decades on a log axis; NaN breaks a line instead of drawing through it
+    wide = trial_info({"learning_rate": [1.0, 0.1, 0.001], "loss": [1.0, None, 0.5]})
+    root = _svg(trial_svg(wide))
+    texts = [t.text or "" for t in root.iter(f"{ns}text")]
+    assert "learning rate (log scale)" in texts
+    assert len(list(root.iter(f"{ns}polyline"))) == 1  # the loss has no two points in a row
+
+
+def test_trial_svg_costs_no_matplotlib() -> None:
+    code = (
+        "import sys; from lrsearch.report._svg import trial_svg; "
+        "from lrsearch.report._trial import trial_info; "
+        "trial_svg(trial_info({'loss': [1.0, 0.5]})); "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
 def test_artifact_dir_beside_sqlite_env_or_flag(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -72,14 +119,14 @@ def test_trial_views_store_the_picture_as_an_optuna_artifact(tmp_path: Path) -> 
         views(trial, {"family": "step", "params": {"initial_lr": 0.1}}, HISTORY)
     study.tell(trial, 0.9)
     (meta,) = get_all_artifact_meta(study.trials[0], storage=storage)
-    assert meta.filename == IMAGE_NAME and meta.mimetype == "image/png"
-    out = tmp_path / "got.png"
+    assert meta.filename == IMAGE_NAME and meta.mimetype == "image/svg+xml"
+    out = tmp_path / "got.svg"
     download_artifact(
         artifact_store=optuna.artifacts.FileSystemArtifactStore(tmp_path / "art"),
         file_path=str(out),
         artifact_id=meta.artifact_id,
     )
-    assert out.read_bytes().startswith(PNG)
+    _svg(out.read_bytes())
 
 
 # --------------------------------------------------------------------------- a real study
@@ -134,8 +181,8 @@ def test_dashboard_serves_every_trials_picture(tuned: dict[str, Any]) -> None:
             kind, body = _get(
                 f"{server.url}artifacts/{study_id}/{trial['trial_id']}/{artifact['artifact_id']}"
             )
-            assert kind == "image/png" and body.startswith(PNG)
-            assert _png_size(body)[0] > 300
+            assert kind == "image/svg+xml"
+            assert _svg(body).get("width") == "800"
         # the importance view computes importances: Optuna's warnings stay out of the terminal
         server.get(f"/api/studies/{study_id}/param_importances")
     finally:
@@ -183,7 +230,8 @@ def test_trial_page_in_headless_chromium_shows_the_picture(
         src = re.search(r'src="([^"]+)"', ours[0])
         assert src is not None and src.group(1).startswith("/artifacts/")
         kind, body = _get(server.url + src.group(1).lstrip("/"))  # what the browser loaded
-        assert kind == "image/png" and body.startswith(PNG)
+        assert kind == "image/svg+xml"
+        _svg(body)
         assert shot.read_bytes().startswith(PNG) and _png_size(shot.read_bytes()) == (1400, 1600)
     finally:
         server.stop()
@@ -278,7 +326,7 @@ def test_kerastuner_trials_get_the_picture_too(tmp_path: Path) -> None:
     for trial in study.get_trials():
         (meta,) = get_all_artifact_meta(trial, storage=study._storage)
         assert meta.filename == IMAGE_NAME
-        assert (folder / meta.artifact_id).read_bytes().startswith(PNG)
+        _svg((folder / meta.artifact_id).read_bytes())
 
 
 def test_progress_is_one_live_line_on_a_terminal() -> None:

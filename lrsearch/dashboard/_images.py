@@ -44,7 +44,9 @@ ARTIFACT_DIR_ENV = "LRSEARCH_ARTIFACT_DIR"
 #: ``--artifact-dir off``: no pictures (``./off`` is a folder named off)
 NO_PICTURES = "off"
 #: the picture's file name in the dashboard
-IMAGE_NAME = "lr_and_loss.png"
+IMAGE_NAME = "lr_and_loss.svg"
+#: its type: SVG costs about a millisecond to write, where matplotlib's PNG costs 80-90 ms
+IMAGE_TYPE = "image/svg+xml"
 
 
 def artifact_dir_for(
@@ -106,10 +108,10 @@ class _RenderLater:
     def _render(self, artifact_id: str, info: TrialInfo) -> None:
         import io
 
-        from lrsearch.report import trial_png
+        from lrsearch.report import trial_svg
 
         try:
-            self.store.write(artifact_id, io.BytesIO(trial_png(info)))
+            self.store.write(artifact_id, io.BytesIO(trial_svg(info)))
         except Exception as exc:  # a picture is a nicety: never fail the run over it
             _warn_once(exc)
 
@@ -191,7 +193,7 @@ class TrialViews:
             artifact_store=store,
             file_path=str(self._empty),
             study_or_trial=trial,
-            mimetype="image/png",
+            mimetype=IMAGE_TYPE,
         )
 
     def close(self) -> None:

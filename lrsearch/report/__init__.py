@@ -44,6 +44,7 @@ from lrsearch.report._plots import plot_param_importances
 from lrsearch.report._plots import plot_val_accuracy
 from lrsearch.report._plots import plot_val_loss
 from lrsearch.report._plots import wants_log
+from lrsearch.report._svg import trial_svg
 from lrsearch.report._tables import summary_csv
 from lrsearch.report._tables import summary_markdown
 from lrsearch.report._tables import summary_records
@@ -95,6 +96,7 @@ __all__ = [
     "summary_records",
     "trial_info",
     "trial_png",
+    "trial_svg",
     "wants_log",
     "write_report",
 ]
