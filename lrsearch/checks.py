@@ -52,7 +52,7 @@ def check_whole(flag: str, value: Any, *, minimum: int = 1, example: int = 10) -
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     """``value`` when it is one of ``choices``; else Keras' message::
 
-        ValueError: Argument `granularity` must be one of epoch, batch. Received: granularity='x'
+    ValueError: Argument `granularity` must be one of epoch, batch. Received: granularity='x'
     """
     options = list(choices)
     if value not in options:

@@ -150,3 +150,38 @@ def test_a_killed_workers_trial_is_retried_in_the_same_run(workdir: Path) -> Non
     assert retry.system_attrs["failed_trial"] == killed.number
     assert retry.system_attrs["retry_history"] == [killed.number]
     assert sum(t.state in FINISHED for t in trials.values()) == 4  # the 4 trials asked for
+
+
+@pytest.mark.parametrize("delay", [0.4, 1.5])
+def test_sigterm_while_starting_up_exits_143_with_one_line(workdir: Path, delay: float) -> None:
+    """SIGTERM before any trial (interpreter up, TensorFlow still importing): 143, one line."""
+    proc = _start(workdir, ["--trials", "2", "--epochs", "2", "--progress", "off"])
+    try:
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            _stop(proc)
+    assert proc.returncode == 143, (proc.returncode, err)
+    assert "Traceback" not in err and "terminated" in err, err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_sigterm_after_the_command_finished_keeps_its_status(workdir: Path) -> None:
+    """The console script ignores a SIGTERM that comes while the process shuts down (the work
+    is recorded): the status stays the command's (here 2: an unknown study), never -15."""
+    import subprocess
+    import sys
+
+    from conftest import cli_env
+
+    code = (
+        "import os, signal, sys; from lrsearch.cli import main; "
+        "status = main(['best', '--storage', 'sqlite:///nothing.db'], exiting=True); "
+        "os.kill(os.getpid(), signal.SIGTERM); sys.exit(status)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=workdir, env=cli_env(), capture_output=True, text=True
+    )
+    assert done.returncode == 2, (done.returncode, done.stderr)

@@ -16,10 +16,15 @@ import argparse
 import importlib
 import os
 import re
+import signal
 import sys
 import textwrap
+import threading
+from collections.abc import Iterator
 from collections.abc import Sequence
+from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 from typing import NoReturn
 
 from lrsearch.errors import StorageError
@@ -112,8 +117,44 @@ def _check_study_name(args: argparse.Namespace) -> None:
         )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``lrsearch`` console script."""
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_raises(then_ignore: bool = False) -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` from the start of ``main`` (as Ctrl-C raises
+    ``KeyboardInterrupt``), so one arriving while a command starts up (imports TensorFlow,
+    reads data) ends it with exit 143 and one line too; commands that run trials install
+    their own handler (:func:`lrsearch.runner.signals.interrupt_once`) inside this one.
+    ``then_ignore``: afterwards SIGTERM is ignored instead of restored (the process is about
+    to exit with the command's status)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN if then_ignore else previous)
+
+
+def main(argv: Sequence[str] | None = None, *, exiting: bool = False) -> int:
+    """Run one ``lrsearch`` command; its exit status (see the module docstring).
+
+    ``exiting``: the process exits right after (:func:`console_main`), so a SIGTERM arriving
+    once the command has finished, while Python and TensorFlow shut down, is ignored: the work
+    is done and recorded, and the status is the command's, not a bare -15.
+    """
+    with _sigterm_raises(then_ignore=exiting):
+        try:
+            return _main(argv)
+        except Terminated:  # before the command's own handling began
+            print("lrsearch: terminated (SIGTERM).", file=sys.stderr)
+            return 143
+
+
+def _main(argv: Sequence[str] | None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     quiet_warnings()
@@ -151,5 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def console_main() -> NoReturn:
+    """The ``lrsearch`` console script: :func:`main` on ``sys.argv``, then exit."""
+    sys.exit(main(exiting=True))
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console_main()

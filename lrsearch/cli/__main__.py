@@ -1,7 +1,5 @@
 """``python -m lrsearch.cli``."""
 
-import sys
+from lrsearch.cli import console_main
 
-from lrsearch.cli import main
-
-sys.exit(main())
+console_main()

@@ -87,8 +87,7 @@ def dataset_help() -> str:
     from lrsearch.data import DATASET_TASKS
 
     bundled = ", ".join(
-        f"{n} ({DATASET_TASKS[n]})" if DATASET_TASKS[n] != "classification" else n
-        for n in BUNDLED
+        f"{n} ({DATASET_TASKS[n]})" if DATASET_TASKS[n] != "classification" else n for n in BUNDLED
     )
     online = ", ".join(n for n in DATASET_TASKS if n not in BUNDLED)
     return (

@@ -200,8 +200,7 @@ def run(args: argparse.Namespace) -> int:
     if task == "auto":  # decided from a file's target: say so, and how to override it
         other = "regression" if dataset.task == "classification" else "classification"
         print(
-            f"lrsearch find-lr: task: {dataset.describe_task()}; pass --task {other} to "
-            "override.",
+            f"lrsearch find-lr: task: {dataset.describe_task()}; pass --task {other} to override.",
             file=sys.stderr,
         )
     from lrsearch.rangetest import range_test_on_data
