@@ -6,6 +6,7 @@ import os
 import sys
 import tempfile
 import warnings
+from typing import Any
 
 
 def import_tensorflow_quietly() -> None:
@@ -41,3 +42,20 @@ def quiet_warnings() -> None:
     warnings.filterwarnings("ignore", message=".*experimental.*")
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+def _drop_signal_races(previous: Any) -> Any:
+    def hook(unraisable: Any) -> None:
+        exc = unraisable.exc_value
+        if isinstance(exc, OSError) and "ignored due to race condition" in str(exc):
+            return  # a stop signal met a handler being swapped: the stop is handled anyway
+        previous(unraisable)
+
+    return hook
+
+
+def ignore_signal_races() -> None:
+    """For a process about to stop: Python's "Signal 15 ignored due to race condition" (a
+    SIGTERM or Ctrl-C that arrived while a handler was being put back) is not printed; the
+    stop it carried is already being handled. Installed by the console script and workers."""
+    sys.unraisablehook = _drop_signal_races(sys.unraisablehook)

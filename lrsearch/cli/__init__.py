@@ -121,6 +121,10 @@ def _raise_terminated(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
+def _ignore(signum: int, frame: Any) -> None:
+    """Ctrl-C or SIGTERM after the command finished: the process is exiting anyway."""
+
+
 @contextmanager
 def _sigterm_raises(then_ignore: bool = False) -> Iterator[None]:
     """SIGTERM raises :class:`Terminated` from the start of ``main`` (as Ctrl-C raises
@@ -136,15 +140,20 @@ def _sigterm_raises(then_ignore: bool = False) -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN if then_ignore else previous)
+        if then_ignore:  # a Python no-op, not SIG_IGN: a signal already caught meets no race
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, _ignore)
+        else:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: Sequence[str] | None = None, *, exiting: bool = False) -> int:
     """Run one ``lrsearch`` command; its exit status (see the module docstring).
 
-    ``exiting``: the process exits right after (:func:`console_main`), so a SIGTERM arriving
-    once the command has finished, while Python and TensorFlow shut down, is ignored: the work
-    is done and recorded, and the status is the command's, not a bare -15.
+    ``exiting``: the process exits right after (:func:`console_main`), so Ctrl-C or SIGTERM
+    arriving once the command has finished, while Python and TensorFlow shut down, is
+    ignored: the work is done and recorded, and the status is the command's, not a bare -2 or
+    -15.
     """
     with _sigterm_raises(then_ignore=exiting):
         try:
@@ -194,6 +203,9 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def console_main() -> NoReturn:
     """The ``lrsearch`` console script: :func:`main` on ``sys.argv``, then exit."""
+    from lrsearch.quiet import ignore_signal_races
+
+    ignore_signal_races()
     sys.exit(main(exiting=True))
 
 

@@ -90,11 +90,13 @@ def _worker_main(
     from lrsearch.quiet import quiet_warnings
 
     quiet_warnings()
+    from lrsearch.quiet import ignore_signal_races
     from lrsearch.runner.loop import run_trials
     from lrsearch.runner.prepare import prepare
     from lrsearch.runner.signals import interrupt_once
 
     messages = shared["messages"]
+    ignore_signal_races()
     _die_with_parent()
     try:
         with interrupt_once():
