@@ -121,10 +121,6 @@ def _raise_terminated(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
-def _ignore(signum: int, frame: Any) -> None:
-    """Ctrl-C or SIGTERM after the command finished: the process is exiting anyway."""
-
-
 @contextmanager
 def _sigterm_raises(then_ignore: bool = False) -> Iterator[None]:
     """SIGTERM raises :class:`Terminated` from the start of ``main`` (as Ctrl-C raises
@@ -140,9 +136,9 @@ def _sigterm_raises(then_ignore: bool = False) -> Iterator[None]:
     try:
         yield
     finally:
-        if then_ignore:  # a Python no-op, not SIG_IGN: a signal already caught meets no race
+        if then_ignore:  # SIG_IGN: Python's finalisation resets Python handlers to SIG_DFL
             for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, _ignore)
+                signal.signal(sig, signal.SIG_IGN)
         else:
             signal.signal(signal.SIGTERM, previous)
 
