@@ -188,7 +188,7 @@ def _interrupt(workdir: Path, args: list[str], *, running: int, to_group: bool) 
 def test_ctrl_c_stops_a_trial_cleanly(workdir: Path) -> None:
     _interrupt(
         workdir,
-        ["--trials", "3", "--epochs", "200", "--progress", "on"],
+        ["--trials", "3", "--epochs", "200", "--pruner", "none", "--progress", "on"],
         running=1,
         to_group=False,
     )
@@ -198,7 +198,18 @@ def test_ctrl_c_stops_a_trial_cleanly(workdir: Path) -> None:
 def test_ctrl_c_stops_two_workers_cleanly(workdir: Path, to_group: bool) -> None:
     _interrupt(
         workdir,
-        ["--trials", "4", "--epochs", "200", "--workers", "2", "--progress", "off"],
+        [
+            "--trials",
+            "4",
+            "--epochs",
+            "200",
+            "--pruner",
+            "none",
+            "--workers",
+            "2",
+            "--progress",
+            "off",
+        ],
         running=2,
         to_group=to_group,
     )

@@ -70,7 +70,7 @@ def _sigterm(workdir: Path, args: list[str], *, running: int, to_group: bool) ->
 def test_sigterm_stops_one_worker_like_ctrl_c(workdir: Path) -> None:
     _sigterm(
         workdir,
-        ["--trials", "3", "--epochs", "200", "--progress", "off"],
+        ["--trials", "3", "--epochs", "200", "--pruner", "none", "--progress", "off"],
         running=1,
         to_group=False,
     )
@@ -80,7 +80,18 @@ def test_sigterm_stops_one_worker_like_ctrl_c(workdir: Path) -> None:
 def test_sigterm_stops_two_workers(workdir: Path, to_group: bool) -> None:
     _sigterm(
         workdir,
-        ["--trials", "6", "--epochs", "200", "--workers", "2", "--progress", "off"],
+        [
+            "--trials",
+            "6",
+            "--epochs",
+            "200",
+            "--pruner",
+            "none",
+            "--workers",
+            "2",
+            "--progress",
+            "off",
+        ],
         running=2,
         to_group=to_group,
     )
@@ -104,7 +115,9 @@ def _worker_pids(parent: int) -> list[int]:
 
 
 def test_workers_stop_within_seconds_when_the_parent_is_killed(workdir: Path) -> None:
-    proc = _start(workdir, ["--trials", "8", "--epochs", "200", "--workers", "2"])
+    proc = _start(
+        workdir, ["--trials", "8", "--epochs", "200", "--pruner", "none", "--workers", "2"]
+    )
     try:
         training = _wait_training(proc, _db(workdir), running=2)
         workers = _worker_pids(proc.pid)
