@@ -69,14 +69,21 @@ class SyntheticTrainer:
                 callback.on_epoch_end(epoch, logs)
 
 
-def _objective(seed: int) -> Any:
-    from lrsearch.dashboard import write_trial_note
+def _objective(seed: int, views: Any) -> Any:
     from lrsearch.objective import Objective
     from lrsearch.space import SearchSpace
 
     space = SearchSpace(families=FAMILIES, epochs=EPOCHS)
     trainer = SyntheticTrainer(seed)
-    return Objective(space, trainer, epochs=EPOCHS, seed=seed, on_trial_end=write_trial_note)  # type: ignore[arg-type]
+    return Objective(space, trainer, epochs=EPOCHS, seed=seed, on_trial_end=views)  # type: ignore[arg-type]
+
+
+def _views(storage_url: str) -> Any:
+    """``tune``'s trial views: the dashboard note and the picture artifact beside the file."""
+    from lrsearch.dashboard import TrialViews
+    from lrsearch.dashboard import artifact_dir_for
+
+    return TrialViews(artifact_dir_for(storage_url))
 
 
 def build(storage: str, n: int) -> None:
@@ -84,14 +91,16 @@ def build(storage: str, n: int) -> None:
     import optuna
 
     from lrsearch.pruners import make_pruner
+    from lrsearch.storage import open_storage
 
     study = optuna.create_study(
-        storage=storage,
+        storage=open_storage(storage, create=True),
         study_name="scale",
         sampler=optuna.samplers.RandomSampler(seed=0),
         pruner=make_pruner("none", EPOCHS),
     )
-    study.optimize(_objective(0), n_trials=n, catch=())
+    with _views(storage) as views:
+        study.optimize(_objective(0, views), n_trials=n, catch=())
 
 
 def per_trial(storage: str, measure: int) -> tuple[float, float]:
@@ -100,14 +109,16 @@ def per_trial(storage: str, measure: int) -> tuple[float, float]:
 
     from lrsearch.pruners import make_pruner
     from lrsearch.runner.search import make_sampler
+    from lrsearch.storage import open_storage
 
     study = optuna.load_study(
         study_name="scale",
-        storage=storage,
+        storage=open_storage(storage, create=False),
         sampler=make_sampler(0, 1),
         pruner=make_pruner("halving", EPOCHS),
     )
-    objective = _objective(1)
+    views = _views(storage)
+    objective = _objective(1, views)
     whole, sampling = [], []
     for _ in range(measure):
         t0 = time.perf_counter()
@@ -118,6 +129,7 @@ def per_trial(storage: str, measure: int) -> tuple[float, float]:
         t0 = time.perf_counter()
         study.optimize(objective, n_trials=1, catch=())
         whole.append(time.perf_counter() - t0)
+    views.close()
     return statistics.median(whole), statistics.median(sampling)
 
 

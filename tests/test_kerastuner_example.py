@@ -64,7 +64,8 @@ def test_kerastuner_plugin_example_runs_and_resumes(
         (summary,) = server.get("/api/studies")["study_summaries"]
         detail = server.get(f"/api/studies/{summary['study_id']}?after=0")
         assert len(detail["trials"]) == 3
-        # each trial's lrsearch note (its learning-rate curve and table) is served
-        assert all(t["note"]["body"] for t in detail["trials"]), detail["trials"][0]["note"]
+        # each trial's lrsearch picture (its learning-rate and loss curves) is listed
+        names = [[a["filename"] for a in t["artifacts"]] for t in detail["trials"]]
+        assert names == [["lr_and_loss.svg"]] * 3, names
     finally:
         server.stop()

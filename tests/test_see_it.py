@@ -21,6 +21,7 @@ from test_dashboard import Dashboard
 from lrsearch.dashboard import IMAGE_NAME
 from lrsearch.dashboard import TrialViews
 from lrsearch.dashboard import artifact_dir_for
+from lrsearch.dashboard import trial_note
 from lrsearch.report import trial_info
 from lrsearch.report import trial_png
 from lrsearch.report import trial_svg
@@ -127,6 +128,38 @@ def test_trial_views_store_the_picture_as_an_optuna_artifact(tmp_path: Path) -> 
         artifact_id=meta.artifact_id,
     )
     _svg(out.read_bytes())
+    # a trial with a picture gets no note: the study's system attributes hold no per-trial key
+    # (optuna-dashboard scans them all for each trial's note: quadratic in the trials)
+    attrs = storage.get_study_system_attrs(study._study_id)
+    assert not [k for k in attrs if k.startswith(f"dashboard:{trial._trial_id}:")], attrs
+
+
+def test_trial_views_without_pictures_write_the_note_once(tmp_path: Path) -> None:
+    """No artifact folder: each trial gets its note (version 1, as optuna-dashboard reads it),
+    written without reading the study's other notes."""
+    from optuna_dashboard import get_note
+
+    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 's.db'}")
+    study = optuna.create_study(storage=storage, study_name="s")
+    long_history = {k: v * 40 for k, v in HISTORY.items()}  # a note over one 2045-char chunk
+    with TrialViews(None) as views:
+        for history in (HISTORY, long_history):
+            trial = study.ask()
+            views(trial, {"family": "step", "params": {"initial_lr": 0.1}}, history)
+            assert get_note(trial) == trial_note(
+                {"family": "step", "params": {"initial_lr": 0.1}}, history
+            )
+            study.tell(trial, 0.9)
+    attrs = storage.get_study_system_attrs(study._study_id)
+    assert attrs["dashboard:2:note_ver"] == 1
+    assert len([k for k in attrs if k.startswith("dashboard:2:note_str:")]) > 1
+    reads = []
+    real = storage.get_study_system_attrs
+    storage.get_study_system_attrs = lambda sid: reads.append(sid) or real(sid)  # type: ignore[method-assign]
+    with TrialViews(None) as views:
+        trial = study.ask()
+        views(trial, {"family": "step", "params": {"initial_lr": 0.1}}, HISTORY)
+    assert reads == []  # O(1) in the study's size
 
 
 # --------------------------------------------------------------------------- a real study

@@ -2,28 +2,30 @@
 
 Two halves, each its own module:
 
-* **Writing** (``_views``; cheap, never fatal): after each trial, :func:`write_trial_note`
-  saves a trial note (optuna-dashboard's ``save_note``) with the schedule, a one-line sketch
-  of the learning-rate curve and a Markdown table of epoch, learning rate, loss, val_loss and
-  val_accuracy (val_mae for regression); ``lrsearch tune`` passes it to
-  :class:`lrsearch.objective.Objective` as its ``on_trial_end`` hook. At the end of each tune
-  run, :func:`refresh_study_views` saves the study note (the per-family summary, kept below
-  any text of your own) and two graphs (``save_plotly_graph_object``): the learning-rate
-  curves and the validation loss of each family's best trial.
+* **Writing** (``_views``; cheap, never fatal): after each trial of a study without
+  pictures, :func:`write_trial_note` saves a trial note (optuna-dashboard's note) with the
+  schedule, a one-line sketch of the learning-rate curve and a Markdown table of epoch,
+  learning rate, loss, val_loss and val_accuracy (val_mae for regression). At the end of each
+  tune run, :func:`refresh_study_views` saves the study note (the per-family summary, kept
+  below any text of your own) and two graphs (``save_plotly_graph_object``): the
+  learning-rate curves and the validation loss of each family's best trial.
 * **Serving** (``_server``): :func:`serve` runs optuna-dashboard's WSGI app on ``host:port``
   with the standard library's server, on a storage opened without creating anything
   (:func:`open_dashboard_storage`). SQLite studies are in WAL mode, so the dashboard reads
   while ``lrsearch tune`` writes, and neither waits for the other.
 
-* **Pictures** (``_images``): :class:`TrialViews`, the hook ``lrsearch tune`` passes, also
-  stores a PNG of each trial's learning rate and training and validation loss per epoch as an
-  Optuna artifact of the trial (:func:`optuna.artifacts.upload_artifact`), in the folder
-  :func:`artifact_dir_for` names; :func:`serve` serves that artifact store, so the trial's
-  page shows the picture.
+* **Pictures** (``_images``): :class:`TrialViews`, the ``on_trial_end`` hook ``lrsearch tune``
+  passes to :class:`lrsearch.objective.Objective`, stores an SVG of each trial's learning rate
+  and training and validation loss per epoch as an Optuna artifact of the trial
+  (:func:`optuna.artifacts.upload_artifact`), in the folder :func:`artifact_dir_for` names;
+  :func:`serve` serves that artifact store, so the trial's page shows the picture. Where there
+  is no artifact folder it writes the trial note instead (a note per trial makes the
+  dashboard's study page quadratic in the trials: optuna-dashboard finds each trial's note by
+  scanning every note of the study).
 
-In the dashboard: a trial's page shows its note (the curve and the table); the study's page
-shows the summary note and the graphs. Over HTTP, ``GET /api/studies/<study_id>`` returns
-them: ``trials[i].note.body`` and ``plotly_graph_objects``.
+In the dashboard: a trial's page shows its picture (or its note); the study's page shows the
+summary note and the graphs. Over HTTP, ``GET /api/studies/<study_id>`` returns them:
+``trials[i].artifacts`` (or ``trials[i].note.body``) and ``plotly_graph_objects``.
 """
 
 from __future__ import annotations
