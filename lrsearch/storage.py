@@ -200,13 +200,17 @@ def retry_callback() -> Any:
     """Optuna's retry callback (``RetryHeartbeatStaleTrialCallback``, formerly
     ``RetryFailedTrialCallback``): called with a FAIL trial, it enqueues its parameters again,
     recording ``failed_trial`` and ``retry_history``, at most ``MAX_RETRY`` times."""
+    import warnings
+
     import optuna
 
     cls = (
         getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
         or optuna.storages.RetryFailedTrialCallback
     )
-    return cls(max_retry=MAX_RETRY)
+    with warnings.catch_warnings():  # "experimental": used as documented, nothing to act on
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return cls(max_retry=MAX_RETRY)
 
 
 def _engine_kwargs(url: str) -> dict[str, Any]:

@@ -115,6 +115,9 @@ def test_tune_records_trials_best_export_and_resumes(workdir: Path) -> None:
     assert list(frame.sort_values("number")["params_family"]) == [
         t.params["family"] for t in trials
     ]
+    # each trial's picture: one column of file names, not a column per artifact id
+    assert not [c for c in frame.columns if c.startswith("system_attrs_artifacts:")]
+    assert set(frame["system_attrs_artifacts"]) == {'["lr_and_loss.svg"]'}
     result = run_cli(["export", "--format", "json"], cwd=workdir, timeout=300)
     assert result.returncode == 0, result.stderr
     records = json.loads(result.stdout)
@@ -125,6 +128,7 @@ def test_tune_records_trials_best_export_and_resumes(workdir: Path) -> None:
         record = by_number[t.number]
         assert record["state"] == t.state.name
         assert record["user_attrs_family"] == t.params["family"]
+        assert record["system_attrs_artifacts"] == ["lr_and_loss.svg"]
         assert len(record["user_attrs_history"]["val_loss"]) == len(
             t.user_attrs["history"]["val_loss"]
         )
