@@ -320,6 +320,31 @@ def test_cli_report_on_the_synthetic_study(
         assert_real_png(tmp_path / "rep" / name)
 
 
+def test_the_report_command_imports_importances_without_sklearn() -> None:
+    """``lrsearch report`` skips scikit-learn's 2 s import (Optuna's fANOVA evaluator tries it
+    on import); the importances are still computed, and sklearn stays importable after."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from lrsearch.cli._report import import_importance_without_sklearn as f\n"
+        "f()\n"
+        "import optuna, optuna.importance\n"
+        "assert 'sklearn' not in sys.modules, 'sklearn imported'\n"
+        "s = optuna.create_study()\n"
+        "s.optimize(lambda t: t.suggest_float('x', 0, 1) ** 2 + 0 * t.suggest_float('y', 0, 1),"
+        " n_trials=20)\n"
+        "imp = optuna.importance.get_param_importances(s)\n"
+        "assert set(imp) == {'x', 'y'} and imp['x'] > imp['y'], imp\n"
+        "import sklearn.ensemble\n"
+        "assert sklearn.ensemble.RandomForestRegressor\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
 def test_cli_report_missing_database_exits_2(tmp_path: Path) -> None:
     proc = run_cli(["report", "--out", "rep"], cwd=tmp_path)
     assert proc.returncode == 2

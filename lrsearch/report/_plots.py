@@ -397,18 +397,25 @@ def plot_family_values(study: optuna.Study, ax: Axes | None = None) -> Axes:
         n = len(group)
         offsets = [0.0] if n == 1 else [-0.25 + 0.5 * j / (n - 1) for j in range(n)]
         best_x: float | None = None
+        # one scatter per marker (a scatter per trial cost 5 s of a 2,000-trial report)
+        styles: dict[tuple[str, bool], tuple[list[float], list[float]]] = {}
         for p, dx in zip(group, offsets, strict=True):
-            ax.scatter(
-                i + dx,
-                p.value,
-                color=color,
-                marker=MARKERS.get(p.optimizer, "o") if p.complete else "x",
-                s=26,
-                alpha=0.85 if p.complete else 0.6,
-                zorder=3,
-            )
+            marker = MARKERS.get(p.optimizer, "o") if p.complete else "x"
+            xs, ys = styles.setdefault((marker, p.complete), ([], []))
+            xs.append(i + dx)
+            ys.append(p.value)
             if p.complete and label in bests and p.value == bests[label] and best_x is None:
                 best_x = i + dx
+        for (marker, complete), (xs, ys) in styles.items():
+            ax.scatter(
+                xs,
+                ys,
+                color=color,
+                marker=marker,
+                s=26,
+                alpha=0.85 if complete else 0.6,
+                zorder=3,
+            )
         if best_x is not None:
             ax.scatter(
                 best_x, bests[label], s=130, facecolors="none", edgecolors="black", zorder=4
