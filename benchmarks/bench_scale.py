@@ -1,16 +1,17 @@
 """Scale of a study: what lrsearch's own machinery costs at 100 and at 2,000 trials.
 
 A synthetic study shaped like ``lrsearch tune``'s (the articles' five families, 15 epochs, SGD
-with momentum; every trial with its ``spec``, ``history``, intermediate values and dashboard
-note) is built in a SQLite file by the real :class:`lrsearch.objective.Objective`, with a
-stand-in trainer that feeds it synthetic epoch logs instead of fitting a model (the filling
-trials are drawn by Optuna's ``RandomSampler``, so building 2,000 costs no TPE time). Then, at
-each size:
+with momentum; every trial with its ``spec``, ``history``, intermediate values and picture
+artifact) is built in a SQLite file opened as ``tune`` opens it (WAL), by the real
+:class:`lrsearch.objective.Objective` with ``tune``'s trial views
+(:class:`lrsearch.dashboard.TrialViews`), and a stand-in trainer that feeds it synthetic epoch
+logs instead of fitting a model (the filling trials are drawn by Optuna's ``RandomSampler``, so
+building 2,000 costs no TPE time). Then, at each size:
 
 * ``per trial``: lrsearch's own seconds for one more trial, everything but the training: the
   ``tune`` sampler's ask and the space's suggest, the user attributes, 15 reports with the
-  default pruner's decisions, the tell, and the dashboard's trial note (median of
-  ``--measure`` trials); its part in the sampler (ask and suggest) is printed too;
+  default pruner's decisions, the tell, and the trial's picture (median of ``--measure``
+  trials); its part in the sampler (ask and suggest) is printed too;
 * ``report``, ``best``, ``export``: the installed command line, wall seconds (a process that
   imports the package: the same start-up at every size);
 * ``dashboard``: ``lrsearch dashboard`` serving the file, the study's API response
