@@ -153,27 +153,40 @@ def test_kill_9_then_resume_retries_the_stale_trial(workdir: Path) -> None:
     assert all(t.state in FINISHED for t in new)
 
 
-def _interrupt(workdir: Path, args: list[str], *, running: int, to_group: bool) -> None:
+def signal_training(
+    workdir: Path, args: list[str], sig: int, *, running: int, to_group: bool
+) -> tuple[int, str, list[int]]:
+    """Start ``tune args``, send ``sig`` once ``running`` trials train (to the whole process
+    group when ``to_group``: a terminal's Ctrl-C, Slurm), and check it stopped cleanly: no
+    traceback, within 45 s, no process of its group left. Returns the exit status, stderr and
+    the numbers of the trials that were training."""
     proc = _start(workdir, args)
     try:
         training = _wait_training(proc, _db(workdir), running=running)
         time.sleep(1.0)  # inside fit
         start = time.monotonic()
         if to_group:
-            os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal
+            os.killpg(proc.pid, sig)
         else:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(sig)
         out, err = proc.communicate(timeout=120)
         elapsed = time.monotonic() - start
     finally:
         if proc.poll() is None:
             _stop(proc)
-    assert proc.returncode == 130, (out, err)
-    assert "Traceback" not in err, err
-    assert "interrupted" in err
+    assert "Traceback" not in err, (proc.returncode, err)
     # a few seconds, most of it TensorFlow's own shutdown (generous for a loaded machine)
     assert elapsed < 45, elapsed
     assert _group_gone(proc.pid)  # no worker left behind
+    return proc.returncode, err, training
+
+
+def _interrupt(workdir: Path, args: list[str], *, running: int, to_group: bool) -> None:
+    code, err, training = signal_training(
+        workdir, args, signal.SIGINT, running=running, to_group=to_group
+    )
+    assert code == 130, err
+    assert "interrupted" in err
     trials = {t.number: t for t in _study(workdir).get_trials()}
     left = [(t.number, sorted(t.user_attrs)) for t in trials.values() if t.state.name == "RUNNING"]
     assert not left, (left, err)

@@ -19,6 +19,7 @@ from test_cli_safety import _start
 from test_cli_safety import _stop
 from test_cli_safety import _study
 from test_cli_safety import _wait_training
+from test_cli_safety import signal_training
 
 pytestmark = pytest.mark.slow
 
@@ -45,25 +46,12 @@ def _assert_stopped_and_enqueued(workdir: Path, training: list[int]) -> None:
 
 
 def _sigterm(workdir: Path, args: list[str], *, running: int, to_group: bool) -> None:
-    proc = _start(workdir, args)
-    try:
-        training = _wait_training(proc, _db(workdir), running=running)
-        time.sleep(1.0)  # inside fit
-        start = time.monotonic()
-        if to_group:
-            os.killpg(proc.pid, signal.SIGTERM)  # Slurm: every process of the job
-        else:
-            proc.send_signal(signal.SIGTERM)  # timeout, Kubernetes: the main process
-        out, err = proc.communicate(timeout=120)
-        elapsed = time.monotonic() - start
-    finally:
-        if proc.poll() is None:
-            _stop(proc)
-    assert proc.returncode == 143, (out, err)
+    # to the group: Slurm, every process of the job; else timeout, Kubernetes: the main one
+    code, err, training = signal_training(
+        workdir, args, signal.SIGTERM, running=running, to_group=to_group
+    )
+    assert code == 143, err
     assert err.strip().splitlines()[-1] == "lrsearch tune: terminated (SIGTERM).", err
-    assert "Traceback" not in err, err
-    assert elapsed < 45, elapsed
-    assert _group_gone(proc.pid)
     _assert_stopped_and_enqueued(workdir, training)
 
 
