@@ -10,9 +10,9 @@ that ``lrsearch tune`` passes: it registers the picture with
 :func:`optuna.artifacts.upload_artifact` while the trial still runs (Optuna records an
 artifact only on a running trial). Drawing is not done there: the artifact store it uploads
 through (:class:`_RenderLater`) hands the drawing (an SVG, about a millisecond) to one
-background thread, which writes the file while the next trial trains. :meth:`TrialViews.close`
-waits for the pictures still being drawn. A process killed outright loses at most the picture being
-drawn (the trial is stored).
+background thread, which writes the file while the next trial trains.
+:meth:`TrialViews.close` waits for the pictures still being drawn. A process killed outright
+loses at most the picture being drawn (the trial is stored).
 """
 
 from __future__ import annotations
