@@ -499,6 +499,8 @@ def summarize_study(study: Any, family_of: Callable[[Any], str | None]) -> dict[
         "pruned": len(pruned),
         "pruned_warmup": sum(1 for t in pruned if family_of(t) in WARMUP_FAMILIES),
         "diverged": len(diverged),
+        # trials the sampler was told were infeasible (lrsearch's diverged constraint)
+        "infeasible": sum(1 for t in trials if any(v > 0 for v in t.constraints.values())),
         # diverged trials after the first 10 (the sampler's start-up): what it learnt
         "diverged_after_10": sum(1 for t in diverged if t.number >= 10),
         "trials_after_10": sum(1 for t in trials if t.number >= 10),

@@ -125,6 +125,8 @@ def plot(results: dict[str, list[dict[str, Any]]], path: str, title: str) -> Non
 
 def _print_run(tool: str, res: dict[str, Any], note: str = "") -> None:
     div = "-" if res["diverged"] is None else res["diverged"]
+    if res.get("infeasible"):  # the constraint ablation: lrsearch-noconstraint has none
+        div = f"{div}, infeasible {res['infeasible']}"
     print(
         f"seed {res['seed']} {tool:<16} best val_loss {fmt(res['best_value'])} "
         f"({res['best_family'] or '-':<12}) epochs {res['epochs_trained']:4d}  "
