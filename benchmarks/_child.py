@@ -64,6 +64,14 @@ def main(job: dict[str, Any]) -> dict[str, Any]:
     keras.backend.clear_session()
     rss_before = _vm_kib("VmRSS")
 
+    if job.get("set_constraint") is False:
+        # benchmark-side ablation (bench_search's lrsearch-noconstraint): a diverged trial is
+        # still pruned and recorded as diverged, but the sampler is not told it was infeasible
+        def no_constraint(self: Any, key: str, value: float) -> None:
+            return None
+
+        optuna.trial.Trial.set_constraint = no_constraint  # type: ignore[method-assign]
+
     tool = job["tool"]
     with tempfile.TemporaryDirectory(prefix="lrsearch-bench-") as tmp:
         if tool == "lrsearch":

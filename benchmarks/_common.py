@@ -184,10 +184,26 @@ def _family_ranges(family: str, epochs: int) -> list[tuple[str, str, float, floa
     }[family]
 
 
-def suggest_optuna(trial: Any, families: Sequence[str], epochs: int) -> tuple[str, dict, float]:
+#: the ``initial_lr`` range every tool searches unless a job gives its own (lrsearch's SGD default)
+LR_RANGE = (1e-4, 1.0)
+
+
+def lr_range_of(job: dict[str, Any]) -> tuple[float, float]:
+    """The job's ``initial_lr`` range (``[low, high]``), else :data:`LR_RANGE`."""
+    low, high = job.get("initial_lr") or LR_RANGE
+    return float(low), float(high)
+
+
+def suggest_optuna(
+    trial: Any,
+    families: Sequence[str],
+    epochs: int,
+    lr_range: tuple[float, float] = LR_RANGE,
+) -> tuple[str, dict, float]:
     """A hand-written conditional Optuna search space: (family, params, momentum)."""
     family = trial.suggest_categorical("family", list(families))
-    params: dict[str, Any] = {"initial_lr": trial.suggest_float("initial_lr", 1e-4, 1.0, log=True)}
+    lr = trial.suggest_float("initial_lr", lr_range[0], lr_range[1], log=True)
+    params: dict[str, Any] = {"initial_lr": lr}
     momentum = trial.suggest_float("momentum", 0.0, 0.99)
     for name, kind, low, high, log in _family_ranges(family, epochs):
         if kind == "int":
@@ -197,10 +213,12 @@ def suggest_optuna(trial: Any, families: Sequence[str], epochs: int) -> tuple[st
     return family, params, momentum
 
 
-def define_hp(hp: Any, families: Sequence[str], epochs: int) -> None:
+def define_hp(
+    hp: Any, families: Sequence[str], epochs: int, lr_range: tuple[float, float] = LR_RANGE
+) -> None:
     """The same space as KerasTuner hyperparameters (family parameters in conditional scopes)."""
     hp.Choice("family", list(families))
-    hp.Float("initial_lr", 1e-4, 1.0, sampling="log")
+    hp.Float("initial_lr", lr_range[0], lr_range[1], sampling="log")
     hp.Float("momentum", 0.0, 0.99)
     for family in families:
         with hp.conditional_scope("family", [family]):
@@ -269,7 +287,7 @@ def run_hand(job: dict[str, Any], data: Any) -> dict[str, Any]:
     epochs, families, batch = job["epochs"], job["families"], job["batch_size"]
 
     def objective(trial: optuna.trial.Trial) -> float:
-        family, params, momentum = suggest_optuna(trial, families, epochs)
+        family, params, momentum = suggest_optuna(trial, families, epochs, lr_range_of(job))
         keras.backend.clear_session()
         keras.utils.set_random_seed(job["seed"] + trial.number)
         model = compile_sgd(build_mlp(data.input_shape, data.n_classes), 0.01, momentum)
@@ -342,7 +360,7 @@ def run_kerastuner(job: dict[str, Any], data: Any, directory: str) -> dict[str, 
 
     class MLPHyperModel(kt.HyperModel):
         def build(self, hp: Any) -> Any:
-            define_hp(hp, families, epochs)
+            define_hp(hp, families, epochs, lr_range_of(job))
             return compile_sgd(
                 build_mlp(data.input_shape, data.n_classes), 0.01, hp.get("momentum")
             )
@@ -481,6 +499,8 @@ def summarize_study(study: Any, family_of: Callable[[Any], str | None]) -> dict[
         "pruned": len(pruned),
         "pruned_warmup": sum(1 for t in pruned if family_of(t) in WARMUP_FAMILIES),
         "diverged": len(diverged),
+        # trials the sampler was told were infeasible (lrsearch's diverged constraint)
+        "infeasible": sum(1 for t in trials if any(v > 0 for v in t.constraints.values())),
         # diverged trials after the first 10 (the sampler's start-up): what it learnt
         "diverged_after_10": sum(1 for t in diverged if t.number >= 10),
         "trials_after_10": sum(1 for t in trials if t.number >= 10),
