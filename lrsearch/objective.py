@@ -14,12 +14,15 @@ Recorded on every trial (finished, pruned or diverged):
 * on divergence (NaN or inf loss): state PRUNED with ``pruned_reason`` and ``diverged_lr``,
   and the constraint ``diverged`` set to 1.0 (:meth:`optuna.trial.Trial.set_constraint`,
   :data:`DIVERGED_CONSTRAINT`): the trial is infeasible, so Optuna's samplers rank it below
-  every trial that trained (TPE keeps it out of the good group even when few trials pruned).
+  every trial that trained. For TPE that matters only when too few trials trained to fill its
+  good group; ``benchmarks/bench_search.py``'s ablation (``lrsearch-noconstraint``) measured
+  no effect, since a diverged (pruned) trial is among TPE's bad trials either way.
 
 Pruning is the study's pruner's decision: :class:`TrialReporter` reports each epoch's
 ``val_loss`` and asks ``trial.should_prune()``. Sparing warm-ups is the pruner's job too
 (:class:`lrsearch.pruners.ScheduleAwarePruner` reads the ``spec`` attribute set before training).
-What else happens after a trial (the dashboard's trial note) is a hook, ``on_trial_end``.
+What else happens after a trial (the trial's picture or dashboard note) is a hook,
+``on_trial_end``.
 """
 
 from __future__ import annotations
