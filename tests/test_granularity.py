@@ -7,6 +7,7 @@ Trainer's reused compiled model trains a per-step spec exactly as a fresh one do
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import keras
@@ -95,6 +96,17 @@ def test_the_trainers_rate_table_is_the_in_graph_schedule(granularity: str) -> N
             got = float(keras.ops.convert_to_numpy(table(step)))
             want = float(keras.ops.convert_to_numpy(exact(min(step, 6 * 7 - 1))))
             assert got == pytest.approx(want, rel=1e-5, abs=1e-9), step
+    # serialisable: the rebuilt table holds the rates of the schedule loaded last
+    config = json.loads(json.dumps(table.get_config()))
+    assert config["epochs"] == 6 and config["steps_per_epoch"] == 7
+    rebuilt = ReloadableStepSchedule.from_config(config)
+    for step in (0, 9, 41, 50):
+        assert float(keras.ops.convert_to_numpy(rebuilt(step))) == pytest.approx(
+            float(keras.ops.convert_to_numpy(table(step))), rel=1e-6
+        )
+    optimizer = keras.optimizers.SGD(learning_rate=table)
+    again = keras.optimizers.SGD.from_config(json.loads(json.dumps(optimizer.get_config())))
+    assert isinstance(again._learning_rate, ReloadableStepSchedule)  # what Keras saves
 
 
 @pytest.fixture(scope="module")

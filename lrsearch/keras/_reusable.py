@@ -12,6 +12,7 @@ from keras import ops
 from lrsearch.keras._in_graph import InGraphSchedule
 from lrsearch.schedules import MathOps
 from lrsearch.schedules import Schedule
+from lrsearch.schedules import from_config
 
 NUMPY_OPS = MathOps(  # floor, exp, log, cos, abs, minimum, maximum, power, where
     np.floor, np.exp, np.log, np.cos, np.abs, np.minimum, np.maximum, np.power, np.where,
@@ -19,6 +20,7 @@ NUMPY_OPS = MathOps(  # floor, exp, log, cos, abs, minimum, maximum, power, wher
 """:class:`lrsearch.schedules.MathOps` on NumPy arrays (a whole schedule in one call)."""
 
 
+@keras.saving.register_keras_serializable(package="lrsearch")
 class ReloadableStepSchedule(InGraphSchedule):
     """A per-step :class:`InGraphSchedule` whose schedule can change without a re-trace.
 
@@ -27,7 +29,7 @@ class ReloadableStepSchedule(InGraphSchedule):
     (``granularity="step"``; ``floor(step / n)`` for ``"epoch"``) for every step of the
     budget, evaluated at once with NumPy: the same rates as :class:`InGraphSchedule` (up to
     float32 rounding) for the cost of one assignment per trial. Steps past the table keep its
-    last rate. Used by :class:`lrsearch.training.Trainer`; not serialisable.
+    last rate. Used by :class:`lrsearch.training.Trainer`.
 
     Args:
         schedule: the first schedule.
@@ -69,9 +71,18 @@ class ReloadableStepSchedule(InGraphSchedule):
         return ops.take(self.table, index)
 
     def get_config(self) -> dict[str, Any]:
-        raise NotImplementedError(
-            "ReloadableStepSchedule is the Trainer's internal driver and is not serialisable; "
-            "save a model built with ScheduleSpec.build_optimizer(steps_per_epoch=...) instead."
+        """The loaded schedule, ``steps_per_epoch``, ``granularity`` and ``epochs`` (the
+        table's size is ``epochs * steps_per_epoch``): a saved model reloads with the rates
+        of the schedule loaded when it was saved."""
+        return {**super().get_config(), "epochs": self.size // max(1, self.steps_per_epoch or 1)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> ReloadableStepSchedule:
+        return cls(
+            from_config(config["schedule"]),
+            int(config["steps_per_epoch"]),
+            int(config["epochs"]),
+            config.get("granularity", "step"),
         )
 
 
