@@ -198,34 +198,19 @@ def _interrupt(workdir: Path, args: list[str], *, running: int, to_group: bool) 
     )
 
 
+#: trials long enough to be stopped in the middle, and never pruned before the signal
+LONG_TRIALS = ["--epochs", "200", "--pruner", "none"]
+TWO_WORKERS = [*LONG_TRIALS, "--workers", "2", "--progress", "off"]
+
+
 def test_ctrl_c_stops_a_trial_cleanly(workdir: Path) -> None:
-    _interrupt(
-        workdir,
-        ["--trials", "3", "--epochs", "200", "--pruner", "none", "--progress", "on"],
-        running=1,
-        to_group=False,
-    )
+    args = ["--trials", "3", *LONG_TRIALS, "--progress", "on"]
+    _interrupt(workdir, args, running=1, to_group=False)
 
 
 @pytest.mark.parametrize("to_group", [False, True], ids=["parent", "terminal"])
 def test_ctrl_c_stops_two_workers_cleanly(workdir: Path, to_group: bool) -> None:
-    _interrupt(
-        workdir,
-        [
-            "--trials",
-            "4",
-            "--epochs",
-            "200",
-            "--pruner",
-            "none",
-            "--workers",
-            "2",
-            "--progress",
-            "off",
-        ],
-        running=2,
-        to_group=to_group,
-    )
+    _interrupt(workdir, ["--trials", "4", *TWO_WORKERS], running=2, to_group=to_group)
 
 
 def test_workers_end_when_tune_is_killed_while_they_start(workdir: Path) -> None:

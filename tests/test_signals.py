@@ -13,6 +13,8 @@ from pathlib import Path
 import optuna
 import pytest
 from test_cli_safety import FINISHED
+from test_cli_safety import LONG_TRIALS
+from test_cli_safety import TWO_WORKERS
 from test_cli_safety import _db
 from test_cli_safety import _group_gone
 from test_cli_safety import _start
@@ -56,33 +58,13 @@ def _sigterm(workdir: Path, args: list[str], *, running: int, to_group: bool) ->
 
 
 def test_sigterm_stops_one_worker_like_ctrl_c(workdir: Path) -> None:
-    _sigterm(
-        workdir,
-        ["--trials", "3", "--epochs", "200", "--pruner", "none", "--progress", "off"],
-        running=1,
-        to_group=False,
-    )
+    args = ["--trials", "3", *LONG_TRIALS, "--progress", "off"]
+    _sigterm(workdir, args, running=1, to_group=False)
 
 
 @pytest.mark.parametrize("to_group", [False, True], ids=["parent", "group"])
 def test_sigterm_stops_two_workers(workdir: Path, to_group: bool) -> None:
-    _sigterm(
-        workdir,
-        [
-            "--trials",
-            "6",
-            "--epochs",
-            "200",
-            "--pruner",
-            "none",
-            "--workers",
-            "2",
-            "--progress",
-            "off",
-        ],
-        running=2,
-        to_group=to_group,
-    )
+    _sigterm(workdir, ["--trials", "6", *TWO_WORKERS], running=2, to_group=to_group)
 
 
 def _worker_pids(parent: int) -> list[int]:
