@@ -258,7 +258,15 @@ def test_dashboard_serves_while_tune_runs(tmp_path: Path) -> None:
         assert optuna.trial.TrialState.FAIL not in states
         assert optuna.trial.TrialState.RUNNING not in states
 
-        detail = server.get(f"/api/studies/{studies[0]['study_id']}")
+        # optuna-dashboard caches a study's trials for 2 s: the last answer read while tune
+        # ran may still show its last trial running, before its picture was registered
+        deadline = time.monotonic() + 30
+        while True:
+            detail = server.get(f"/api/studies/{studies[0]['study_id']}")
+            if all(t["state"] != "Running" for t in detail["trials"]):
+                break
+            assert time.monotonic() < deadline, [t["state"] for t in detail["trials"]]
+            time.sleep(0.5)
         assert detail["objective_names"] == ["val_loss"]
         by_number = {t["number"]: t for t in detail["trials"]}
         assert len(by_number) == trials
