@@ -283,12 +283,22 @@ def trials_csv(study: optuna.Study) -> str:
     as ``null``), so ``json.loads`` reads it back; other cells are as pandas writes them.
     """
     df = trials_table(study).copy()
+    nested = (dict, list, tuple)
     for column in df.columns:
-        if df[column].map(lambda v: isinstance(v, (dict, list, tuple))).any():
-            df[column] = df[column].map(
-                lambda v: json.dumps(_jsonable(v)) if isinstance(v, (dict, list, tuple)) else v
-            )
+        if df[column].dtype != object:
+            continue
+        cells = df[column].tolist()
+        if any(isinstance(v, nested) for v in cells):
+            df[column] = [_json_text(v) if isinstance(v, nested) else v for v in cells]
     return str(df.to_csv(index=False))
+
+
+def _json_text(x: Any) -> str:
+    """``x`` as JSON text, NaN and infinity as ``null`` (walked only when there are some)."""
+    try:
+        return json.dumps(x, allow_nan=False)
+    except (ValueError, TypeError):
+        return json.dumps(_jsonable(x))
 
 
 def trials_records(study: optuna.Study) -> list[dict[str, Any]]:

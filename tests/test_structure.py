@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "lrsearch.space": 3,
     "lrsearch.storage": 3,
     "lrsearch.storage_faults": 3,
+    "lrsearch.storage_read": 3,
     "lrsearch.pruners": 3,
     "lrsearch.data": 4,
     "lrsearch.models": 4,
