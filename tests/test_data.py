@@ -40,7 +40,13 @@ def _assert_well_formed(ds: Dataset) -> None:
 
 def test_names() -> None:
     assert DATASETS == (
-        "digits", "breast_cancer", "wine", "iris", "diabetes", "mnist", "fashion_mnist"
+        "digits",
+        "breast_cancer",
+        "wine",
+        "iris",
+        "diabetes",
+        "mnist",
+        "fashion_mnist",
     )
 
 

@@ -101,9 +101,7 @@ def _layer(module: str) -> int:
 
 
 def _edges() -> dict[str, set[str]]:
-    return {
-        m: {target for target, _ in _imports(m, p) if target != m} for m, p in MODULES.items()
-    }
+    return {m: {target for target, _ in _imports(m, p) if target != m} for m, p in MODULES.items()}
 
 
 def test_every_module_has_a_layer() -> None:
