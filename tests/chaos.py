@@ -29,6 +29,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from conftest import group_gone  # tests/ is on the path: run as python tests/chaos.py
+
 EXPECTED = {  # action -> exit statuses it may end with (0: the run finished first)
     "ctrl-c": {130, 0},
     "sigterm-parent": {143, 0},
@@ -66,17 +68,6 @@ def _workers(parent: int) -> list[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmd:
                 pids.append(int(entry.name))
     return pids
-
-
-def _group_gone(pgid: int, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def _trials(storage: str, name: str) -> list[Any]:
@@ -173,7 +164,7 @@ class Chaos:
             self.problems.append(f"{action}: still running after 300 s")
         self.counts["tries"] += 1
         self.counts[action] += 1
-        if not _group_gone(proc.pid):
+        if not group_gone(proc.pid, timeout=30):
             self.problems.append(f"{action}: processes of the run were left behind")
             os.killpg(proc.pid, signal.SIGKILL)
         self._check(f"try {self.counts['tries']} ({action}, {workers} worker(s))",

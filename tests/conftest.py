@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -51,6 +52,19 @@ def run_cli(
         timeout=timeout,
         env=env or cli_env(),
     )
+
+
+def group_gone(pgid: int, timeout: float = 15) -> bool:
+    """Whether every process of a run's process group (workers, multiprocessing's helper)
+    has exited within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
 
 
 @pytest.fixture

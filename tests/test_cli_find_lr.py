@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-
-def binary() -> str:
-    """The ``lrsearch`` console script of the running environment."""
-    candidate = Path(sys.executable).parent / "lrsearch"
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("lrsearch")
-    if found is None:
-        pytest.fail("the lrsearch console script is not installed: pip install -e '.[test]'")
-    return found
+from conftest import run_cli
 
 
 def find_lr_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LRSEARCH_")}
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    return subprocess.run(
-        [binary(), "find-lr", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
+    return run_cli(["find-lr", *args], cwd=cwd)
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ from pathlib import Path
 import optuna
 import pytest
 from conftest import cli_env
+from conftest import group_gone
 from conftest import lrsearch_binary
 from conftest import run_cli
 
@@ -97,18 +98,6 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.communicate()
 
 
-def _group_gone(pgid: int, timeout: float = 15) -> bool:
-    """Whether every process of the run (workers, multiprocessing's helper) has exited."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_kill_9_then_resume_retries_the_stale_trial(workdir: Path) -> None:
     env = cli_env(LRSEARCH_HEARTBEAT_INTERVAL="1")  # grace period 3 s
     args = ["--epochs", "6", "--seed", "3", "--progress", "off"]
@@ -177,7 +166,7 @@ def signal_training(
     assert "Traceback" not in err, (proc.returncode, err)
     # a few seconds, most of it TensorFlow's own shutdown (generous for a loaded machine)
     assert elapsed < 45, elapsed
-    assert _group_gone(proc.pid)  # no worker left behind
+    assert group_gone(proc.pid)  # no worker left behind
     return proc.returncode, err, training
 
 
@@ -222,7 +211,7 @@ def test_workers_end_when_tune_is_killed_while_they_start(workdir: Path) -> None
     proc.kill()  # the parent alone
     proc.communicate()
     try:
-        assert _group_gone(proc.pid, timeout=120), "orphaned workers kept running"
+        assert group_gone(proc.pid, timeout=120), "orphaned workers kept running"
     finally:
         _stop(proc)
     assert not _db(workdir).exists()  # the study was never created: nothing written

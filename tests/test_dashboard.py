@@ -336,3 +336,41 @@ def test_importances_endpoint_never_answers_500(tmp_path: Path) -> None:
     real = importances_never_fail(optuna_dashboard.wsgi(open_dashboard_storage(url)))
     status, body = call(real, f"/api/studies/{study._study_id}/param_importances")
     assert status == "200 OK" and {p["name"] for p in body["param_importances"][0]} >= {"family"}
+
+
+@pytest.mark.parametrize("stopping", [True, False])
+def test_a_stop_in_the_middle_of_a_request_prints_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stopping: bool
+) -> None:
+    """A signal landing while a page is being answered raises inside the request (as the
+    dashboard's SIGTERM handler does): that stop prints nothing, while a real error in a
+    request still reaches stderr."""
+    import threading
+
+    from lrsearch.dashboard._server import _Stop
+    from lrsearch.dashboard._server import make_server
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}", create=True)
+    server = make_server(storage, "127.0.0.1", 0)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        if stopping:
+            server.stop_requested = True  # what the signal handler does before raising
+            raise _Stop
+        raise RuntimeError("a broken page")
+
+    server.set_app(app)
+    serving = threading.Thread(target=server.handle_request)
+    serving.start()
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/", timeout=30).read()
+    except (urllib.error.URLError, ConnectionError):
+        pass  # the answer was cut short
+    serving.join(timeout=30)
+    server.server_close()
+    err = capsys.readouterr().err
+    if stopping:
+        assert "Traceback" not in err, err
+    else:
+        assert "RuntimeError: a broken page" in err, err

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import sys
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,6 +93,25 @@ def _stop_on_signals(server: Any) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+class _StderrUnlessStopping:
+    """The error stream of a request: ``sys.stderr``, silent once the server is stopping.
+
+    A signal that arrives while a request is answered raises inside it, and ``wsgiref`` prints
+    that as a traceback (its ``log_exception``): a stop is not an error, so it says nothing.
+    """
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+
+    def write(self, text: str) -> int:
+        if getattr(self.server, "stop_requested", False):
+            return len(text)
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 #: optuna-dashboard's parameter-importance endpoint
 IMPORTANCES_PATH = re.compile(r"^/api/studies/\d+/param_importances$")
 
@@ -158,6 +178,9 @@ def make_server(
     class QuietHandler(WSGIRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
             pass
+
+        def get_stderr(self) -> Any:
+            return _StderrUnlessStopping(self.server)
 
     app = importances_never_fail(optuna_dashboard.wsgi(storage, artifact_store=artifact_store))
     try:
