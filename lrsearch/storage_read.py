@@ -113,7 +113,7 @@ def bulk_get_trials(
                     .where(table.c.trial_id.in_(chosen))
                     .order_by(table.c[key])
                 )
-                for row in conn.execute(query):
+                for row in conn.execute(query).all():  # one fetchall, not a fetch a row
                     by_trial[row.trial_id].append(row)
                 owned[name] = by_trial
     except sqlalchemy.exc.OperationalError:
