@@ -12,6 +12,7 @@ Transient faults (a server restarting, a connection dropped) are retried with ba
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import time
@@ -246,6 +247,49 @@ def sqlite_lock_path(database: str) -> str:
 
     digest = hashlib.sha1(os.path.abspath(database).encode()).hexdigest()[:16]
     return os.path.join(tempfile.gettempdir(), f"lrsearch-{digest}.lock")
+
+
+@contextlib.contextmanager
+def study_lock(storage: Any, study_name: str) -> Iterator[None]:
+    """Hold a lock on ``study_name`` that other processes taking it wait for.
+
+    For a check-then-write that two ``lrsearch tune`` starting together must not both do (the
+    retries of interrupted trials): on SQLite an exclusive ``flock`` on a lock file beside the
+    storage's ``lock_path``; on PostgreSQL a session advisory lock (``pg_advisory_lock``) on
+    a connection of its own, keyed by the study's name. Other databases: no lock.
+    ``storage`` is an ``RDBStorage`` (or Optuna's cache around one).
+    """
+    import hashlib
+
+    backend = getattr(storage, "_backend", storage)
+    lock_path = getattr(backend, "lock_path", None)
+    engine = getattr(backend, "engine", None)
+    digest = hashlib.sha1(study_name.encode()).digest()
+    if lock_path is not None:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX
+            yield
+            return
+        with open(f"{lock_path}.{digest.hex()[:12]}", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    elif engine is not None and engine.dialect.name == "postgresql":
+        import sqlalchemy
+
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            try:
+                yield
+            finally:
+                conn.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.commit()
+    else:
+        yield
 
 
 @functools.cache

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pytest
@@ -24,6 +25,8 @@ from conftest import run_cli
 from test_cli_safety import FINISHED
 from test_cli_safety import _start
 from test_cli_safety import _stop
+
+from lrsearch.storage import open_storage
 
 PG_ENV = "LRSEARCH_TEST_POSTGRES_URL"
 PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
@@ -355,3 +358,53 @@ def test_the_next_run_retries_failures_without_a_reason_of_their_own(tmp_path: P
     (new,) = [t for t in waiting if t.system_attrs["failed_trial"] == 1]
     assert new.params == study.get_trials()[1].params  # the same parameters again
     assert retry_interrupted_failures(study) == 0  # once
+
+
+def _two_starts_at_once(url: str, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Two ``tune`` start-ups retrying the same interrupted trial at the same moment: each
+    reads the trials, then (slowly) enqueues; the numbers retried, one entry per retry."""
+    from optuna.trial import TrialState
+
+    import lrsearch.storage
+    from lrsearch.runner.loop import retry_interrupted_failures
+
+    name = f"retry-{uuid.uuid4().hex[:8]}"
+    study = optuna.create_study(storage=open_storage(url, create=True), study_name=name)
+    trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 5)})
+    study.tell(trial, state=TrialState.FAIL)  # stopped from outside: no `error` of its own
+    real = lrsearch.storage.retry_callback
+
+    def slow_retry_callback() -> Any:
+        callback = real()
+
+        def call(study: Any, trial: Any) -> None:
+            time.sleep(1.0)  # the other start-up reads the trials meanwhile
+            callback(study, trial)
+
+        return call
+
+    monkeypatch.setattr(lrsearch.storage, "retry_callback", slow_retry_callback)
+    starts = [
+        optuna.load_study(study_name=name, storage=open_storage(url, create=False))
+        for _ in range(2)
+    ]
+    threads = [threading.Thread(target=retry_interrupted_failures, args=(s,)) for s in starts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    trials = optuna.load_study(study_name=name, storage=url).get_trials()
+    return [t.system_attrs["failed_trial"] for t in trials if "failed_trial" in t.system_attrs]
+
+
+def test_two_runs_starting_together_retry_a_trial_once_on_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _two_starts_at_once(f"sqlite:///{tmp_path / 's.db'}", monkeypatch) == [0]
+
+
+@pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"no PostgreSQL server: set {PG_ENV}")
+def test_two_runs_starting_together_retry_a_trial_once_on_postgres(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _two_starts_at_once(os.environ[PG_ENV], monkeypatch) == [0]

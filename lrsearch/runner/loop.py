@@ -64,24 +64,28 @@ def retry_interrupted_failures(study: Any) -> int:
     Optuna failed it when the storage broke under it (a full disk, a server gone), and the
     storage was not there to take its retry. The next run enqueues its parameters (Optuna's
     retry callback: ``failed_trial`` / ``retry_history``), once; trials already retried (by a
-    heartbeat, by Ctrl-C or SIGTERM handling) are left alone. Returns how many were enqueued.
+    heartbeat, by Ctrl-C or SIGTERM handling) are left alone. Two runs starting together on
+    one study do this one at a time (:func:`lrsearch.storage_faults.study_lock`), so a trial
+    gets one retry. Returns how many were enqueued.
     """
     import optuna
 
     from lrsearch.storage import retry_callback
+    from lrsearch.storage_faults import study_lock
 
-    trials = study.get_trials(deepcopy=False)
-    retried = {t.system_attrs.get("failed_trial") for t in trials}
-    retried |= {n for t in trials for n in t.system_attrs.get("retry_history", [])}
     count = 0
-    for t in trials:
-        if (
-            t.state == optuna.trial.TrialState.FAIL
-            and "error" not in t.user_attrs
-            and t.number not in retried
-        ):
-            retry_callback()(study, t)
-            count += 1
+    with study_lock(study._storage, study.study_name):  # two runs starting at once: one retry
+        trials = study.get_trials(deepcopy=False)
+        retried = {t.system_attrs.get("failed_trial") for t in trials}
+        retried |= {n for t in trials for n in t.system_attrs.get("retry_history", [])}
+        for t in trials:
+            if (
+                t.state == optuna.trial.TrialState.FAIL
+                and "error" not in t.user_attrs
+                and t.number not in retried
+            ):
+                retry_callback()(study, t)
+                count += 1
     return count
 
 
