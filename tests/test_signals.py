@@ -12,11 +12,11 @@ from pathlib import Path
 
 import optuna
 import pytest
+from conftest import group_gone
 from test_cli_safety import FINISHED
 from test_cli_safety import LONG_TRIALS
 from test_cli_safety import TWO_WORKERS
 from test_cli_safety import _db
-from test_cli_safety import _group_gone
 from test_cli_safety import _start
 from test_cli_safety import _stop
 from test_cli_safety import _study
@@ -95,7 +95,7 @@ def test_workers_stop_within_seconds_when_the_parent_is_killed(workdir: Path) ->
         proc.kill()  # kill -9 of the parent alone: it cannot tell the workers anything
         proc.communicate()
         start = time.monotonic()
-        assert _group_gone(proc.pid, timeout=60), "orphaned workers kept running"
+        assert group_gone(proc.pid, timeout=60), "orphaned workers kept running"
         assert time.monotonic() - start < 45
     finally:
         _stop(proc)
