@@ -283,11 +283,15 @@ def study_lock(storage: Any, study_name: str) -> Iterator[None]:
         key = int.from_bytes(digest[:8], "big", signed=True)
         with engine.connect() as conn:
             conn.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            conn.commit()  # the lock is the session's: no transaction left idle while held
             try:
                 yield
             finally:
-                conn.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                conn.commit()
+                try:
+                    conn.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    conn.commit()
+                except Exception:  # the connection broke: the server dropped the lock with it
+                    pass
     else:
         yield
 

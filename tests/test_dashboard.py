@@ -374,3 +374,27 @@ def test_a_stop_in_the_middle_of_a_request_prints_no_traceback(
         assert "Traceback" not in err, err
     else:
         assert "RuntimeError: a broken page" in err, err
+
+
+def test_a_stop_while_a_request_is_read_prints_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stop raised outside the app (reading the request line, handling an error) reaches
+    the server's own error handler: silent when stopping, socketserver's report otherwise."""
+    from lrsearch.dashboard._server import _Stop
+    from lrsearch.dashboard._server import make_server
+
+    server = make_server(
+        open_storage(f"sqlite:///{tmp_path / 's.db'}", create=True), "127.0.0.1", 0
+    )
+    try:
+        for stopping in (True, False):
+            server.stop_requested = stopping
+            try:
+                raise _Stop
+            except _Stop:
+                server.handle_error(None, ("127.0.0.1", 1))
+            err = capsys.readouterr().err
+            assert ("Traceback" in err) is not stopping, (stopping, err)
+    finally:
+        server.server_close()

@@ -388,11 +388,23 @@ def _two_starts_at_once(url: str, monkeypatch: pytest.MonkeyPatch) -> list[int]:
         optuna.load_study(study_name=name, storage=open_storage(url, create=False))
         for _ in range(2)
     ]
-    threads = [threading.Thread(target=retry_interrupted_failures, args=(s,)) for s in starts]
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def start_up(study: optuna.Study) -> None:
+        try:
+            counts.append(retry_interrupted_failures(study))
+        except BaseException as exc:  # reported below: a thread's exception is only a warning
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start_up, args=(s,)) for s in starts]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a start-up never got the lock"
+    assert not errors, errors
+    assert sorted(counts) == [0, 1]  # one of them enqueued the retry, the other saw it
     trials = optuna.load_study(study_name=name, storage=url).get_trials()
     return [t.system_attrs["failed_trial"] for t in trials if "failed_trial" in t.system_attrs]
 

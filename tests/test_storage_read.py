@@ -171,3 +171,34 @@ def test_bulk_read_equals_optunas_on_postgres(local_time_zone: None) -> None:
     finally:
         optuna.delete_study(study_name=name, storage=storage)
         optuna.delete_study(study_name=name + "-other", storage=storage)
+
+
+def test_a_trial_finishing_during_the_read_keeps_its_params(tmp_path: Path) -> None:
+    """Read with ``states=(RUNNING,)``; the trial finishes between the trials query and the
+    params query (another process's write): it comes back RUNNING, as first read, with its
+    params and attributes, not empty."""
+    import sqlalchemy
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    storage = open_storage(url, create=True)
+    study = optuna.create_study(storage=storage, study_name="live")
+    trial = study.ask()
+    trial.suggest_float("lr", 1e-4, 1.0, log=True)
+    trial.set_user_attr("family", "step")
+    other = optuna.storages.RDBStorage(url)
+    finished: list[str] = []
+
+    def finish_it(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM trial_params" in statement and not finished:
+            finished.append(statement)
+            other.set_trial_state_values(trial._trial_id, TrialState.COMPLETE, [0.5])
+
+    sqlalchemy.event.listen(storage.engine, "before_cursor_execute", finish_it)
+    try:
+        (got,) = bulk_get_trials(storage, study._study_id, (TrialState.RUNNING,), set(), -1)
+    finally:
+        sqlalchemy.event.remove(storage.engine, "before_cursor_execute", finish_it)
+    assert finished  # the trial did finish in the middle of the read
+    assert got.state == TrialState.RUNNING
+    assert set(got.params) == {"lr"} and got.user_attrs == {"family": "step"}
+    assert storage.get_trial(trial._trial_id).state == TrialState.COMPLETE

@@ -175,6 +175,11 @@ def make_server(
             if self.stop_requested:
                 raise _Stop
 
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            # a stop raised while a request was read or its error handled: not an error
+            if not self.stop_requested:
+                super().handle_error(request, client_address)
+
     class QuietHandler(WSGIRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -34,24 +34,27 @@ def retry_stopped_trial(study: Any, trial_id: int, error: str | None = None) -> 
     import optuna
 
     from lrsearch.storage import retry_callback
+    from lrsearch.storage_faults import study_lock
 
     FAIL = optuna.trial.TrialState.FAIL
     storage = study._storage
     try:
-        frozen = storage.get_trial(trial_id)  # its user attributes go to the retry, no error
-        if frozen.state == optuna.trial.TrialState.RUNNING:
-            try:
-                if error is not None:  # a finished trial's attributes are read-only
-                    storage.set_trial_user_attr(trial_id, "error", error)
-                storage.set_trial_state_values(trial_id, FAIL)
-            except optuna.exceptions.UpdateFinishedTrialError:  # it did finish after all
+        # a run starting now (retry_interrupted_failures) must not retry it too
+        with study_lock(storage, study.study_name):
+            frozen = storage.get_trial(trial_id)  # its user attributes go to the retry
+            if frozen.state == optuna.trial.TrialState.RUNNING:
+                try:
+                    if error is not None:  # a finished trial's attributes are read-only
+                        storage.set_trial_user_attr(trial_id, "error", error)
+                    storage.set_trial_state_values(trial_id, FAIL)
+                except optuna.exceptions.UpdateFinishedTrialError:  # it finished after all
+                    return False
+            elif frozen.state != FAIL:
                 return False
-        elif frozen.state != FAIL:
-            return False
-        if _retried(study, frozen.number):
-            return False
-        retry_callback()(study, frozen)
-        return True
+            if _retried(study, frozen.number):
+                return False
+            retry_callback()(study, frozen)
+            return True
     except Exception:  # the storage is gone: the heartbeat fails and retries it later
         return False
 
