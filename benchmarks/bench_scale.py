@@ -15,7 +15,10 @@ building 2,000 costs no TPE time). Then, at each size:
 * ``report``, ``best``, ``export``: the installed command line, wall seconds (a process that
   imports the package: the same start-up at every size);
 * ``dashboard``: ``lrsearch dashboard`` serving the file, the study's API response
-  (``/api/studies/ID``, what the study page loads): bytes and seconds.
+  (``/api/studies/ID``, what the study page loads): bytes and seconds;
+* ``reading every trial``: Optuna's own ``RDBStorage._get_trials`` (ORM objects) against
+  lrsearch's :func:`~lrsearch.storage_read.bulk_get_trials`, side by side on the same file
+  (median of ``--measure`` alternated reads), and the ratio.
 
 Targets (issue 19), at 2,000 trials: per trial under 0.15 s, ``report`` and the dashboard's
 study response under 5 s, ``best`` and ``export`` flat (2,000 vs 100 within 1.5x)::
@@ -173,6 +176,27 @@ def dashboard(storage: str) -> tuple[int, float]:
         proc.wait()
 
 
+def read_all(storage: str, repeats: int) -> tuple[float, float]:
+    """Median seconds to read every trial: Optuna's ORM query, lrsearch's Core read
+    (:func:`lrsearch.storage_read.bulk_get_trials`), alternated on one storage."""
+    import optuna
+
+    from lrsearch.storage import open_storage
+    from lrsearch.storage_read import bulk_get_trials
+
+    rdb = open_storage(storage, create=False)
+    study_id = rdb.get_study_id_from_name("scale")
+    optunas, ours = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        optuna.storages.RDBStorage._get_trials(rdb, study_id, None, set(), -1)
+        optunas.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        bulk_get_trials(rdb, study_id, None, set(), -1)
+        ours.append(time.perf_counter() - t0)
+    return statistics.median(optunas), statistics.median(ours)
+
+
 def measure(n: int, tmp: str, repeats: int) -> dict[str, float]:
     path = f"{tmp}/scale{n}.db"
     storage = f"sqlite:///{path}"
@@ -182,6 +206,7 @@ def measure(n: int, tmp: str, repeats: int) -> dict[str, float]:
     study = ["--storage", storage, "--study-name", "scale"]
     res: dict[str, float] = {"trials": n}
     res["per_trial"], res["sampling"] = per_trial(storage, repeats)
+    res["read_optuna"], res["read_lrsearch"] = read_all(storage, repeats)
     res["best"] = _cli(["best", *study, "--format", "json"])
     res["export"] = _cli(["export", *study, "--format", "csv"])
     res["report"] = _cli(["report", *study, "--out", f"{tmp}/report{n}"])
@@ -209,6 +234,12 @@ def main(argv: list[str] | None = None) -> int:
                 f" s)  report {res['report']:.1f} s  best {res['best']:.2f} s  export "
                 f"{res['export']:.2f} s  dashboard study {res['dashboard_bytes'] / 1e6:.2f} MB "
                 f"{res['dashboard_s']:.2f} s  database {res['db_bytes'] / 1e6:.1f} MB",
+                flush=True,
+            )
+            print(
+                f"{'':13}reading every trial: Optuna's ORM query {res['read_optuna']:.3f} s, "
+                f"lrsearch's Core read {res['read_lrsearch']:.3f} s "
+                f"({res['read_optuna'] / res['read_lrsearch']:.1f}x faster)",
                 flush=True,
             )
     if len(rows) > 1:
