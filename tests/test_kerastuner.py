@@ -295,3 +295,31 @@ def test_the_pruner_ends_a_trial_cleanly(tmp_path: Path, digits: tuple[np.ndarra
     assert fits["epochs"] == 2 * 2  # two epochs each, and no second execution once pruned
     assert {t.status for t in tuner.oracle.trials.values()} == {"STOPPED"}
     tuner.results_summary()
+
+
+def test_populate_space_fills_random_values_and_records_nothing(tmp_path: Path) -> None:
+    """KerasTuner's ``populate_space``: values in the space (conditional ones only when
+    active), ``STOPPED`` once the space is exhausted; the study gets no trial from it."""
+    from keras_tuner.engine.trial import TrialStatus
+
+    storage = f"sqlite:///{tmp_path / 'kt.db'}"
+    oracle = OptunaOracle("val_loss", max_trials=5, storage=storage, seed=0)
+    hp = oracle.hyperparameters
+    hp.Float("lr", 1e-3, 1.0, sampling="log")
+    hp.Choice("model", ["mlp", "cnn"])
+    with hp.conditional_scope("model", ["cnn"]):
+        hp.Int("filters", 8, 32, step=8)
+    for i in range(10):
+        filled = oracle.populate_space(f"x{i}")
+        assert filled["status"] == TrialStatus.RUNNING
+        values = filled["values"]
+        assert 1e-3 <= values["lr"] <= 1.0 and values["model"] in {"mlp", "cnn"}
+        assert ("filters" in values) == (values["model"] == "cnn"), values
+    assert oracle.study.trials == []
+
+    small = OptunaOracle("val_loss", max_trials=5, storage=storage, study_name="s", seed=0)
+    small.hyperparameters.Choice("model", ["mlp"])
+    first = small.populate_space("a")
+    assert first == {"status": TrialStatus.RUNNING, "values": {"model": "mlp"}}
+    small._tried_so_far.add(small._compute_values_hash(first["values"]))  # a trial ran it
+    assert small.populate_space("b") == {"status": TrialStatus.STOPPED, "values": None}

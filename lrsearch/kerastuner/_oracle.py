@@ -328,9 +328,17 @@ class OptunaOracle(keras_tuner.Oracle):
     # -- KerasTuner's Oracle API ----------------------------------------------------------
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
-        """Not used: :meth:`create_trial` draws from ``study.ask()``, whose number names the
-        trial (KerasTuner's ``populate_space`` gets an id before any value is drawn)."""
-        raise NotImplementedError("OptunaOracle draws in create_trial, from study.ask().")
+        """Random values of the space, as KerasTuner's ``RandomSearchOracle`` fills them
+        (``STOPPED`` once no new combination is left); nothing is recorded in the study.
+
+        The oracle's own trials do not come from here: :meth:`create_trial` draws them from
+        ``study.ask()`` (the sampler's choice, named by the Optuna trial's number), since
+        KerasTuner calls ``populate_space`` with an id before any value is drawn.
+        """
+        values = self._random_values()
+        if values is None:
+            return {"status": TrialStatus.STOPPED, "values": None}
+        return {"status": TrialStatus.RUNNING, "values": values}
 
     @keras_tuner.synchronized
     def create_trial(self, tuner_id: str) -> Any:
