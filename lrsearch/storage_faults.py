@@ -223,21 +223,29 @@ def serialized(method: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(method)
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        lock_path = getattr(self, "lock_path", None)
-        try:
-            import fcntl
-        except ImportError:  # not POSIX
-            lock_path = None
-        if lock_path is None:
+        with file_lock(getattr(self, "lock_path", None)):
             return method(self, *args, **kwargs)
-        with open(lock_path, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                return method(self, *args, **kwargs)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
 
     return call
+
+
+@contextlib.contextmanager
+def file_lock(path: str | None) -> Iterator[None]:
+    """An exclusive ``flock`` on the file ``path`` while the block runs (none if ``path`` is
+    ``None`` or the platform has no ``fcntl``)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        path = None
+    if path is None:
+        yield
+        return
+    with open(path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def sqlite_lock_path(database: str) -> str:
@@ -266,17 +274,8 @@ def study_lock(storage: Any, study_name: str) -> Iterator[None]:
     engine = getattr(backend, "engine", None)
     digest = hashlib.sha1(study_name.encode()).digest()
     if lock_path is not None:
-        try:
-            import fcntl
-        except ImportError:  # not POSIX
+        with file_lock(f"{lock_path}.{digest.hex()[:12]}"):
             yield
-            return
-        with open(f"{lock_path}.{digest.hex()[:12]}", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
     elif engine is not None and engine.dialect.name == "postgresql":
         import sqlalchemy
 
