@@ -202,3 +202,45 @@ def test_a_trial_finishing_during_the_read_keeps_its_params(tmp_path: Path) -> N
     assert got.state == TrialState.RUNNING
     assert set(got.params) == {"lr"} and got.user_attrs == {"family": "step"}
     assert storage.get_trial(trial._trial_id).state == TrialState.COMPLETE
+
+
+def test_no_two_trials_share_a_list_or_dict_attribute(tmp_path: Path) -> None:
+    """The decoder caches decoded distributions and scalar attributes, never a list or a dict:
+    changing one trial's attribute leaves the other trials' as stored."""
+    storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}", create=True)
+    study = optuna.create_study(storage=storage, study_name="shared")
+
+    def objective(trial: optuna.Trial) -> float:
+        trial.suggest_float("lr", 1e-4, 1.0, log=True)
+        trial.set_user_attr("family", "step")
+        trial.set_user_attr("tags", ["a", {"b": [1]}])
+        return 0.5
+
+    study.optimize(objective, n_trials=3)
+    first, second, third = bulk_get_trials(storage, study._study_id, None, set(), -1)
+    assert first.distributions["lr"] == third.distributions["lr"]
+    first.user_attrs["tags"][1]["b"].append(2)
+    first.user_attrs["tags"].append("c")
+    assert second.user_attrs == third.user_attrs == {"family": "step", "tags": ["a", {"b": [1]}]}
+    assert first.user_attrs["family"] == "step"
+
+
+def test_the_garbage_collector_is_as_it_was_after_a_read(tmp_path: Path) -> None:
+    """The read pauses Python's cyclic collector; on again afterwards, also after an error, and
+    left off when it was off."""
+    import gc
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}", create=True)
+    study_id = _fill(storage, "gc")
+    assert gc.isenabled()
+    assert len(bulk_get_trials(storage, study_id, None, set(), -1)) == 8
+    assert gc.isenabled()
+    with pytest.raises(KeyError):
+        bulk_get_trials(storage, 10**6, None, set(), -1)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert len(bulk_get_trials(storage, study_id, None, set(), -1)) == 8
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
