@@ -13,7 +13,7 @@ building 2,000 costs no TPE time). Then, at each size:
   default pruner's decisions, the tell, and the trial's picture (median of ``--measure``
   trials); its part in the sampler (ask and suggest) is printed too;
 * ``report``, ``best``, ``export``: the installed command line, wall seconds (a process that
-  imports the package: the same start-up at every size);
+  imports the package: the same start-up at every size), median of ``--runs`` runs;
 * ``dashboard``: ``lrsearch dashboard`` serving the file, the study's API response
   (``/api/studies/ID``, what the study page loads): bytes and seconds;
 * ``reading every trial``: Optuna's own ``RDBStorage._get_trials`` (ORM objects) against
@@ -23,7 +23,7 @@ building 2,000 costs no TPE time). Then, at each size:
 Targets (issue 19), at 2,000 trials: per trial under 0.15 s, ``report`` and the dashboard's
 study response under 5 s, ``best`` and ``export`` flat (2,000 vs 100 within 1.5x)::
 
-    python benchmarks/bench_scale.py                     # --sizes 100,2000 --measure 5
+    python benchmarks/bench_scale.py                     # --sizes 100,2000 --measure 5 --runs 3
 """
 
 from __future__ import annotations
@@ -137,10 +137,14 @@ def per_trial(storage: str, measure: int) -> tuple[float, float]:
     return statistics.median(whole), statistics.median(sampling)
 
 
-def _cli(args: list[str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "lrsearch", *args], check=True, capture_output=True)
-    return time.perf_counter() - t0
+def _cli(args: list[str], runs: int) -> float:
+    """Median wall seconds of ``runs`` runs of ``lrsearch ARGS`` (a new process each)."""
+    seconds = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "lrsearch", *args], check=True, capture_output=True)
+        seconds.append(time.perf_counter() - t0)
+    return statistics.median(seconds)
 
 
 def _free_port() -> int:
@@ -197,7 +201,7 @@ def read_all(storage: str, repeats: int) -> tuple[float, float]:
     return statistics.median(optunas), statistics.median(ours)
 
 
-def measure(n: int, tmp: str, repeats: int) -> dict[str, float]:
+def measure(n: int, tmp: str, repeats: int, runs: int) -> dict[str, float]:
     path = f"{tmp}/scale{n}.db"
     storage = f"sqlite:///{path}"
     t0 = time.perf_counter()
@@ -207,9 +211,9 @@ def measure(n: int, tmp: str, repeats: int) -> dict[str, float]:
     res: dict[str, float] = {"trials": n}
     res["per_trial"], res["sampling"] = per_trial(storage, repeats)
     res["read_optuna"], res["read_lrsearch"] = read_all(storage, repeats)
-    res["best"] = _cli(["best", *study, "--format", "json"])
-    res["export"] = _cli(["export", *study, "--format", "csv"])
-    res["report"] = _cli(["report", *study, "--out", f"{tmp}/report{n}"])
+    res["best"] = _cli(["best", *study, "--format", "json"], runs)
+    res["export"] = _cli(["export", *study, "--format", "csv"], runs)
+    res["report"] = _cli(["report", *study, "--out", f"{tmp}/report{n}"], runs)
     res["dashboard_bytes"], res["dashboard_s"] = dashboard(storage)
     res["db_bytes"] = os.path.getsize(path)
     return res
@@ -219,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--sizes", default="100,2000", help="study sizes (100,2000)")
     p.add_argument("--measure", type=int, default=5, help="trials timed at each size (5)")
+    p.add_argument(
+        "--runs", type=int, default=3, help="runs of each command line, the median kept (3)"
+    )
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     a = p.parse_args(argv)
     import optuna
@@ -227,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="lrsearch-scale-") as tmp:
         for n in (int(s) for s in a.sizes.split(",")):
-            res = measure(n, tmp, a.measure)
+            res = measure(n, tmp, a.measure, a.runs)
             rows.append(res)
             print(
                 f"{n:5d} trials: per trial {res['per_trial']:.3f} s (sampler {res['sampling']:.3f}"

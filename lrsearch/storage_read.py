@@ -42,7 +42,8 @@ SIGNATURE = ("self", "study_id", "states", "included_trial_ids", "trial_id_great
 
 
 def compatible() -> bool:
-    """Whether the installed Optuna's ``RDBStorage`` reads trials the way this module expects."""
+    """Whether the installed Optuna's ``RDBStorage`` reads trials the way this module expects:
+    the method's signature, the tables' columns, the decoders."""
     import optuna
 
     base = optuna.storages.RDBStorage
@@ -52,8 +53,16 @@ def compatible() -> bool:
         return False
     from optuna.storages._rdb import models
 
+    tables = [(models.TrialModel, _TRIAL_COLUMNS)] + [
+        (getattr(models, model, None), ("trial_id", *columns, key))
+        for model, columns, key in _CHILDREN.values()
+    ]
     return (
         params == SIGNATURE
+        and all(
+            model is not None and set(names) <= set(model.__table__.c.keys())
+            for model, names in tables
+        )
         and callable(getattr(optuna.distributions, "json_to_distribution", None))
         and callable(getattr(models.TrialValueModel, "stored_repr_to_value", None))
         and callable(
@@ -99,22 +108,9 @@ def bulk_get_trials(
     # trial that finishes between two queries keeps the params and attributes it was read with)
     chosen = sqlalchemy.select(trials.c.trial_id).where(*by_id).scalar_subquery()
 
-    children = {
-        "params": (models.TrialParamModel.__table__, "param_id"),
-        "values": (models.TrialValueModel.__table__, "trial_value_id"),
-        "user_attributes": (models.TrialUserAttributeModel.__table__, "trial_user_attribute_id"),
-        "system_attributes": (
-            models.TrialSystemAttributeModel.__table__,
-            "trial_system_attribute_id",
-        ),
-        "intermediate_values": (
-            models.TrialIntermediateValueModel.__table__,
-            "trial_intermediate_value_id",
-        ),
-    }
     with _collector_paused():  # one pause: the rows are gone before the collector is back
         try:
-            rows, owned = _read_rows(storage, study_id, where, chosen, children)
+            rows, owned = _read_rows(storage, study_id, where, chosen)
         except sqlalchemy.exc.OperationalError:
             if not included:
                 raise
@@ -126,27 +122,52 @@ def bulk_get_trials(
             )
         decode = _Decoder()
         start, complete = _local_time("datetime_start"), _local_time("datetime_complete")
+        nothing: list[Any] = []
         built = [
             decode.trial(
-                row,
-                start(row.datetime_start),
-                complete(row.datetime_complete),
-                {name: owned[name].get(row.trial_id, []) for name in children},
+                trial_id,
+                number,
+                state,
+                start(datetime_start),
+                complete(datetime_complete),
+                *(owned[name].get(trial_id, nothing) for name in _CHILDREN),
             )
-            for row in rows
+            for trial_id, number, state, datetime_start, datetime_complete in rows
         ]
         del rows, owned
     return built
 
 
+#: the columns read, in this order (rows are read by position: a row's attribute look-up by
+#: name costs more than decoding it); each child table's rows come in the order of its key
+_TRIAL_COLUMNS = ("trial_id", "number", "state", "datetime_start", "datetime_complete")
+_CHILDREN: dict[str, tuple[str, tuple[str, ...], str]] = {
+    # name on Optuna's TrialModel: (model, columns after trial_id, order)
+    "params": ("TrialParamModel", ("param_name", "param_value", "distribution_json"), "param_id"),
+    "values": ("TrialValueModel", ("objective", "value", "value_type"), "trial_value_id"),
+    "user_attributes": (
+        "TrialUserAttributeModel",
+        ("key", "value_json"),
+        "trial_user_attribute_id",
+    ),
+    "system_attributes": (
+        "TrialSystemAttributeModel",
+        ("key", "value_json"),
+        "trial_system_attribute_id",
+    ),
+    "intermediate_values": (
+        "TrialIntermediateValueModel",
+        ("step", "intermediate_value", "intermediate_value_type"),
+        "trial_intermediate_value_id",
+    ),
+}
+
+
 def _read_rows(
-    storage: optuna.storages.RDBStorage,
-    study_id: int,
-    where: list[Any],
-    chosen: Any,
-    children: dict[str, tuple[Any, str]],
+    storage: optuna.storages.RDBStorage, study_id: int, where: list[Any], chosen: Any
 ) -> tuple[Sequence[Any], dict[str, dict[int, list[Any]]]]:
-    """The selected ``trials`` rows (by id), and each child table's rows by trial (by key)."""
+    """The selected trials' rows (``_TRIAL_COLUMNS``, by trial id), and each child table's rows
+    (trial id, then the columns of ``_CHILDREN``) by trial."""
     import sqlalchemy
     from optuna.storages._rdb import models
 
@@ -159,16 +180,21 @@ def _read_rows(
         if found is None:
             raise KeyError(models.NOT_FOUND_MSG)
         rows = conn.execute(
-            sqlalchemy.select(trials).where(*where).order_by(trials.c.trial_id)
+            sqlalchemy.select(*(trials.c[c] for c in _TRIAL_COLUMNS))
+            .where(*where)
+            .order_by(trials.c.trial_id)
         ).all()
         owned: dict[str, dict[int, list[Any]]] = {}
-        for name, (table, key) in children.items():
+        for name, (model, columns, key) in _CHILDREN.items():
+            table = getattr(models, model).__table__
             by_trial: dict[int, list[Any]] = defaultdict(list)
             query = (
-                sqlalchemy.select(table).where(table.c.trial_id.in_(chosen)).order_by(table.c[key])
+                sqlalchemy.select(table.c.trial_id, *(table.c[c] for c in columns))
+                .where(table.c.trial_id.in_(chosen))
+                .order_by(table.c[key])
             )
             for row in conn.execute(query).all():  # one fetchall, not a fetch a row
-                by_trial[row.trial_id].append(row)
+                by_trial[row[0]].append(row)
             owned[name] = by_trial
     return rows, owned
 
@@ -182,7 +208,7 @@ class _Decoder:
     read twice per parameter of every trial by Optuna's builder), and an attribute whose JSON
     text decodes to a string, number, boolean or null is decoded once per distinct text (a
     trial's ``family``, ``seed``, ``epochs``); lists and dicts are decoded for each trial, so
-    no two trials share a mutable attribute.
+    no two trials share a mutable attribute. A finite intermediate value is stored as itself.
     """
 
     def __init__(self) -> None:
@@ -191,43 +217,56 @@ class _Decoder:
 
         self._to_distribution = distributions.json_to_distribution
         self._value = models.TrialValueModel.stored_repr_to_value
-        self._intermediate = models.TrialIntermediateValueModel.stored_repr_to_intermediate_value
+        intermediate = models.TrialIntermediateValueModel
+        self._intermediate = intermediate.stored_repr_to_intermediate_value
+        self._finite = intermediate.TrialIntermediateValueType.FINITE
         self._distributions: dict[str, Any] = {}
         self._scalars: dict[str, Any] = {}
 
     def trial(
-        self, row: Any, datetime_start: Any, datetime_complete: Any, rows: dict[str, list[Any]]
+        self,
+        trial_id: int,
+        number: int,
+        state: TrialState,
+        datetime_start: Any,
+        datetime_complete: Any,
+        params: list[Any],
+        values: list[Any],
+        user_attributes: list[Any],
+        system_attributes: list[Any],
+        intermediate_values: list[Any],
     ) -> FrozenTrial:
-        """The trial of ``row`` (``trials`` table) and its ``rows`` in the other tables."""
+        """A trial from its ``trials`` row and its rows in each child table (``_CHILDREN``)."""
         from optuna.trial import FrozenTrial
 
-        values: list[float] | None = None
-        if rows["values"]:
-            values = [0.0] * len(rows["values"])
-            for v in rows["values"]:
-                values[v.objective] = self._value(v.value, v.value_type)
-        params = {}
+        objectives: list[float] | None = None
+        if values:
+            objectives = [0.0] * len(values)
+            for _, objective, value, value_type in values:
+                objectives[objective] = self._value(value, value_type)
+        external = {}
         dists = {}
-        for p in rows["params"]:  # in param_id order, as Optuna sorts them
-            dist = self._distribution(p.distribution_json)
-            params[p.param_name] = dist.to_external_repr(p.param_value)
-            dists[p.param_name] = dist
+        for _, name, internal, text in params:  # in param_id order, as Optuna sorts them
+            dist = self._distribution(text)
+            external[name] = dist.to_external_repr(internal)
+            dists[name] = dist
+        finite, decode = self._finite, self._intermediate
         return FrozenTrial(
-            number=row.number,
-            state=row.state,
+            number=number,
+            state=state,
             value=None,
-            values=values,
+            values=objectives,
             datetime_start=datetime_start,
             datetime_complete=datetime_complete,
-            params=params,
+            params=external,
             distributions=dists,
-            user_attrs={a.key: self._json(a.value_json) for a in rows["user_attributes"]},
-            system_attrs={a.key: self._json(a.value_json) for a in rows["system_attributes"]},
+            user_attrs={key: self._json(text) for _, key, text in user_attributes},
+            system_attrs={key: self._json(text) for _, key, text in system_attributes},
             intermediate_values={
-                v.step: self._intermediate(v.intermediate_value, v.intermediate_value_type)
-                for v in rows["intermediate_values"]
+                step: value if kind is finite else decode(value, kind)
+                for _, step, value, kind in intermediate_values
             },
-            trial_id=row.trial_id,
+            trial_id=trial_id,
         )
 
     def _distribution(self, text: str) -> Any:
