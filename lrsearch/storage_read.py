@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import inspect
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Container
 from collections.abc import Iterable
@@ -108,33 +109,36 @@ def bulk_get_trials(
     # trial that finishes between two queries keeps the params and attributes it was read with)
     chosen = sqlalchemy.select(trials.c.trial_id).where(*by_id).scalar_subquery()
 
+    refused = False
     with _collector_paused():  # one pause: the rows are gone before the collector is back
         try:
             rows, owned = _read_rows(storage, study_id, where, chosen)
         except sqlalchemy.exc.OperationalError:
             if not included:
                 raise
-            # too many ids for one IN (SQLite's variable limit): Optuna's own query handles it
-            import optuna
+            refused = True  # too many ids for one IN (SQLite's variable limit)
+        else:
+            decode = _Decoder()
+            start, complete = _local_time("datetime_start"), _local_time("datetime_complete")
+            nothing: list[Any] = []
+            built = [
+                decode.trial(
+                    trial_id,
+                    number,
+                    state,
+                    start(datetime_start),
+                    complete(datetime_complete),
+                    *(owned[name].get(trial_id, nothing) for name in _CHILDREN),
+                )
+                for trial_id, number, state, datetime_start, datetime_complete in rows
+            ]
+            del rows, owned
+    if refused:  # Optuna's own query handles it (ORM objects, cycles: the collector is on)
+        import optuna
 
-            return optuna.storages.RDBStorage._get_trials(
-                storage, study_id, states, included_trial_ids, trial_id_greater_than
-            )
-        decode = _Decoder()
-        start, complete = _local_time("datetime_start"), _local_time("datetime_complete")
-        nothing: list[Any] = []
-        built = [
-            decode.trial(
-                trial_id,
-                number,
-                state,
-                start(datetime_start),
-                complete(datetime_complete),
-                *(owned[name].get(trial_id, nothing) for name in _CHILDREN),
-            )
-            for trial_id, number, state, datetime_start, datetime_complete in rows
-        ]
-        del rows, owned
+        return optuna.storages.RDBStorage._get_trials(
+            storage, study_id, states, included_trial_ids, trial_id_greater_than
+        )
     return built
 
 
@@ -286,6 +290,12 @@ class _Decoder:
         return value
 
 
+#: readers inside :func:`_collector_paused` now, and whether the collector was on when the
+#: first of them came in (guarded by ``_PAUSE_LOCK``)
+_PAUSE_LOCK = threading.Lock()
+_pause = {"readers": 0, "was_on": False}
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for a bulk build of acyclic objects.
@@ -293,16 +303,22 @@ def _collector_paused() -> Iterator[None]:
     Reading 2,000 trials allocates some 100,000 rows, dicts and trials that reference no
     cycle; every 700 allocations the collector would scan them, and every few thousand it
     scans every object of the process (a quarter of the read's time). Reference counting still
-    frees what dies; the collector is switched back on afterwards if it was on (a thread that
-    finds it off leaves it to the one that switched it off).
+    frees what dies. Reads in several threads (a threaded server) share one pause: the first
+    to come in records whether the collector was on and switches it off, the last to leave
+    switches it back on if it was.
     """
-    was_on = gc.isenabled()
-    gc.disable()
+    with _PAUSE_LOCK:
+        if _pause["readers"] == 0:
+            _pause["was_on"] = gc.isenabled()
+            gc.disable()
+        _pause["readers"] += 1
     try:
         yield
     finally:
-        if was_on:
-            gc.enable()
+        with _PAUSE_LOCK:
+            _pause["readers"] -= 1
+            if _pause["readers"] == 0 and _pause["was_on"]:
+                gc.enable()
 
 
 def _local_time(column: str) -> Any:

@@ -130,6 +130,10 @@ def test_bulk_read_equals_optunas_on_sqlite(tmp_path: Path, local_time_zone: Non
     storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}", create=True)
     study_id = _fill(storage, "read")
     _same(storage, study_id)
+    other = optuna.load_study(study_name="read-other", storage=storage)._study_id
+    two = bulk_get_trials(storage, other, None, set(), -1)  # two objectives: values in order
+    want = optuna.storages.RDBStorage._get_trials(storage, other, None, set(), -1)
+    assert [t.values for t in two] == [t.values for t in want] and two[0].values[1] == 1.0
     # through Optuna's public reads too (its cache asks for the unfinished trials again)
     study = optuna.load_study(study_name="read", storage=storage)
     plain = optuna.load_study(
@@ -225,15 +229,28 @@ def test_no_two_trials_share_a_list_or_dict_attribute(tmp_path: Path) -> None:
     assert first.user_attrs["family"] == "step"
 
 
-def test_the_garbage_collector_is_as_it_was_after_a_read(tmp_path: Path) -> None:
-    """The read pauses Python's cyclic collector; on again afterwards, also after an error, and
-    left off when it was off."""
+def test_the_collector_is_off_while_trials_are_built_and_as_it_was_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read pauses Python's cyclic collector while it builds the trials; on again
+    afterwards, also after an error, and left off when it was off."""
     import gc
+
+    from lrsearch import storage_read
 
     storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}", create=True)
     study_id = _fill(storage, "gc")
+    seen = []
+    build = storage_read._Decoder.trial
+
+    def spy(self: Any, *args: Any) -> FrozenTrial:
+        seen.append(gc.isenabled())
+        return build(self, *args)
+
+    monkeypatch.setattr(storage_read._Decoder, "trial", spy)
     assert gc.isenabled()
     assert len(bulk_get_trials(storage, study_id, None, set(), -1)) == 8
+    assert seen == [False] * 8
     assert gc.isenabled()
     with pytest.raises(KeyError):
         bulk_get_trials(storage, 10**6, None, set(), -1)
@@ -244,3 +261,20 @@ def test_the_garbage_collector_is_as_it_was_after_a_read(tmp_path: Path) -> None
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_overlapping_reads_share_one_pause() -> None:
+    """Two threads' reads overlap: the first to leave does not switch the collector back on
+    under the second, and the second, which came in with it off, does not leave it off."""
+    import gc
+
+    from lrsearch.storage_read import _collector_paused
+
+    first, second = _collector_paused(), _collector_paused()
+    assert gc.isenabled()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second read is still building
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
