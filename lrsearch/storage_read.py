@@ -110,7 +110,7 @@ def bulk_get_trials(
     chosen = sqlalchemy.select(trials.c.trial_id).where(*by_id).scalar_subquery()
 
     refused = False
-    with _collector_paused():  # one pause: the rows are gone before the collector is back
+    with collector_paused():  # one pause: the rows are gone before the collector is back
         try:
             rows, owned = _read_rows(storage, study_id, where, chosen)
         except sqlalchemy.exc.OperationalError:
@@ -290,22 +290,23 @@ class _Decoder:
         return value
 
 
-#: readers inside :func:`_collector_paused` now, and whether the collector was on when the
+#: readers inside :func:`collector_paused` now, and whether the collector was on when the
 #: first of them came in (guarded by ``_PAUSE_LOCK``)
 _PAUSE_LOCK = threading.Lock()
 _pause = {"readers": 0, "was_on": False}
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for a bulk build of acyclic objects.
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a bulk build (rows, trials, a table).
 
     Reading 2,000 trials allocates some 100,000 rows, dicts and trials that reference no
     cycle; every 700 allocations the collector would scan them, and every few thousand it
     scans every object of the process (a quarter of the read's time). Reference counting still
-    frees what dies. Reads in several threads (a threaded server) share one pause: the first
-    to come in records whether the collector was on and switches it off, the last to leave
-    switches it back on if it was.
+    frees what dies, and a cycle made meanwhile is collected once the collector is back. Reads
+    in several threads (a threaded server) share one pause: the first to come in records
+    whether the collector was on and switches it off, the last to leave switches it back on if
+    it was.
     """
     with _PAUSE_LOCK:
         if _pause["readers"] == 0:

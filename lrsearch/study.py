@@ -282,15 +282,18 @@ def trials_csv(study: optuna.Study) -> str:
     Every cell holding a dict or a list is written with :func:`json.dumps` (NaN and infinity
     as ``null``), so ``json.loads`` reads it back; other cells are as pandas writes them.
     """
-    df = trials_table(study).copy()
-    nested = (dict, list, tuple)
-    for column in df.columns:
-        if df[column].dtype != object:
-            continue
-        cells = df[column].tolist()
-        if any(isinstance(v, nested) for v in cells):
-            df[column] = [_json_text(v) if isinstance(v, nested) else v for v in cells]
-    return str(df.to_csv(index=False))
+    from lrsearch.storage_read import collector_paused
+
+    with collector_paused():  # a bulk build: a row and cells per trial
+        df = trials_table(study).copy()
+        nested = (dict, list, tuple)
+        for column in df.columns:
+            if df[column].dtype != object:
+                continue
+            cells = df[column].tolist()
+            if any(isinstance(v, nested) for v in cells):
+                df[column] = [_json_text(v) if isinstance(v, nested) else v for v in cells]
+        return str(df.to_csv(index=False))
 
 
 def _json_text(x: Any) -> str:
@@ -303,6 +306,9 @@ def _json_text(x: Any) -> str:
 
 def trials_records(study: optuna.Study) -> list[dict[str, Any]]:
     """The trials table as JSON-ready records (timestamps as ISO strings, NaN as null)."""
-    df = trials_table(study)
-    records = json.loads(df.to_json(orient="records", date_format="iso", default_handler=str))
-    return [_jsonable(r) for r in records]
+    from lrsearch.storage_read import collector_paused
+
+    with collector_paused():  # a bulk build: a record per trial
+        df = trials_table(study)
+        records = json.loads(df.to_json(orient="records", date_format="iso", default_handler=str))
+        return [_jsonable(r) for r in records]

@@ -268,9 +268,9 @@ def test_overlapping_reads_share_one_pause() -> None:
     under the second, and the second, which came in with it off, does not leave it off."""
     import gc
 
-    from lrsearch.storage_read import _collector_paused
+    from lrsearch.storage_read import collector_paused
 
-    first, second = _collector_paused(), _collector_paused()
+    first, second = collector_paused(), collector_paused()
     assert gc.isenabled()
     first.__enter__()
     second.__enter__()
