@@ -303,10 +303,11 @@ def collector_paused() -> Iterator[None]:
     Reading 2,000 trials allocates some 100,000 rows, dicts and trials that reference no
     cycle; every 700 allocations the collector would scan them, and every few thousand it
     scans every object of the process (a quarter of the read's time). Reference counting still
-    frees what dies, and a cycle made meanwhile is collected once the collector is back. Reads
-    in several threads (a threaded server) share one pause: the first to come in records
-    whether the collector was on and switches it off, the last to leave switches it back on if
-    it was.
+    frees what dies, and a cycle made meanwhile, here or in another thread, is collected once
+    the collector is back (a read that waits on a database lock, which a WAL-mode SQLite file
+    or PostgreSQL does not make readers do, only delays that). Reads in several threads (a
+    threaded server) share one pause: the first to come in records whether the collector was
+    on and switches it off, the last to leave switches it back on if it was.
     """
     with _PAUSE_LOCK:
         if _pause["readers"] == 0:
