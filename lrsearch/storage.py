@@ -161,7 +161,7 @@ def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
         if hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback")
         else "failed_trial_callback"
     )
-    retry: dict[str, Any] = {callback_kw: retry_callback()}
+    retry: dict[str, Any] = {callback_kw: HeartbeatRetry(retry_callback())}
     storage_class = resilient_storage_class()
     for attempt in range(SCHEMA_ATTEMPTS):
         try:
@@ -211,6 +211,37 @@ def retry_callback() -> Any:
     with warnings.catch_warnings():  # "experimental": used as documented, nothing to act on
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return cls(max_retry=MAX_RETRY)
+
+
+def has_retry(study: Any, number: int) -> bool:
+    """Whether a retry of trial ``number`` exists: a trial whose Optuna ``retry_history`` ends
+    with ``number`` (enqueued by the heartbeat, by Ctrl-C or SIGTERM handling, by a start-up)."""
+    return any(
+        t.system_attrs.get("retry_history", [None])[-1] == number
+        for t in study.get_trials(deepcopy=False)
+    )
+
+
+class HeartbeatRetry:
+    """The heartbeat's retry callback: Optuna's (:func:`retry_callback`), called under the
+    study lock (:func:`lrsearch.storage_faults.study_lock`) and only for a trial without a
+    retry yet.
+
+    Optuna's heartbeat marks a stale trial FAIL, then calls this. A run stopping or starting at
+    that moment may fail the same trial and enqueue its retry too
+    (:func:`lrsearch.runner.loop.retry_stopped_trial`, ``retry_interrupted_failures``, which
+    take the same lock): whichever comes second finds the retry and leaves it at one.
+    """
+
+    def __init__(self, callback: Any) -> None:
+        self.callback = callback
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        from lrsearch.storage_faults import study_lock
+
+        with study_lock(study._storage, study.study_name):
+            if not has_retry(study, trial.number):
+                self.callback(study, trial)
 
 
 def _engine_kwargs(url: str) -> dict[str, Any]:

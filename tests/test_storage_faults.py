@@ -420,3 +420,58 @@ def test_two_runs_starting_together_retry_a_trial_once_on_postgres(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert _two_starts_at_once(os.environ[PG_ENV], monkeypatch) == [0]
+
+
+def _heartbeat_retry(storage: Any) -> Any:
+    """The callback Optuna's heartbeat calls for a stale trial it has just marked FAIL."""
+    getter = getattr(storage, "get_heartbeat_stale_trial_callback", None)
+    return getter() if getter is not None else storage.get_failed_trial_callback()
+
+
+def test_the_heartbeat_and_a_stopping_run_failing_one_trial_at_once_retry_it_once(
+    tmp_path: Path,
+) -> None:
+    """Optuna's heartbeat marks a stale trial FAIL, then calls its retry callback; a run that
+    stops in between (retry_stopped_trial) fails and retries the same trial. The heartbeat's
+    callback, second, finds the retry and adds none."""
+    from optuna.trial import TrialState
+
+    from lrsearch.runner.loop import retry_stopped_trial
+    from lrsearch.storage import HeartbeatRetry
+
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}", create=True)
+    assert isinstance(_heartbeat_retry(storage), HeartbeatRetry)
+    study = optuna.create_study(storage=storage, study_name="race")
+    for _ in range(2):
+        trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 5)})
+        storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)  # the heartbeat
+    first, second = study.get_trials()
+    assert retry_stopped_trial(study, first._trial_id)  # the stopping run, in between
+    _heartbeat_retry(storage)(study, storage.get_trial(first._trial_id))  # the heartbeat, on
+    _heartbeat_retry(storage)(study, storage.get_trial(second._trial_id))  # (no race: retried)
+    waiting = study.get_trials(states=(TrialState.WAITING,))
+    assert sorted(t.system_attrs["failed_trial"] for t in waiting) == [0, 1]
+
+
+def test_the_heartbeats_retry_waits_for_the_study_lock(tmp_path: Path) -> None:
+    """A start-up holding the study lock while it retries a trial: the heartbeat's callback for
+    the same trial waits for the lock, then finds the retry."""
+    from optuna.trial import TrialState
+
+    from lrsearch.storage import retry_callback
+    from lrsearch.storage_faults import study_lock
+
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}", create=True)
+    study = optuna.create_study(storage=storage, study_name="held")
+    trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 5)})
+    storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    frozen = storage.get_trial(trial._trial_id)
+    heartbeat = threading.Thread(target=_heartbeat_retry(storage), args=(study, frozen))
+    with study_lock(storage, "held"):
+        heartbeat.start()
+        heartbeat.join(timeout=0.5)
+        assert heartbeat.is_alive()  # waiting for the lock
+        retry_callback()(study, frozen)  # the start-up's retry, under the lock
+    heartbeat.join(timeout=30)
+    assert not heartbeat.is_alive()
+    assert len(study.get_trials(states=(TrialState.WAITING,))) == 1

@@ -33,6 +33,7 @@ def retry_stopped_trial(study: Any, trial_id: int, error: str | None = None) -> 
     """
     import optuna
 
+    from lrsearch.storage import has_retry
     from lrsearch.storage import retry_callback
     from lrsearch.storage_faults import study_lock
 
@@ -51,7 +52,7 @@ def retry_stopped_trial(study: Any, trial_id: int, error: str | None = None) -> 
                     return False
             elif frozen.state != FAIL:
                 return False
-            if _retried(study, frozen.number):
+            if has_retry(study, frozen.number):
                 return False
             retry_callback()(study, frozen)
             return True
@@ -90,14 +91,6 @@ def retry_interrupted_failures(study: Any) -> int:
                 retry_callback()(study, t)
                 count += 1
     return count
-
-
-def _retried(study: Any, number: int) -> bool:
-    """Whether a retry of trial ``number`` exists (the heartbeat or another process made it)."""
-    return any(
-        t.system_attrs.get("retry_history", [None])[-1] == number
-        for t in study.get_trials(deepcopy=False)
-    )
 
 
 def run_trials(
