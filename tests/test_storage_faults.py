@@ -428,29 +428,39 @@ def _heartbeat_retry(storage: Any) -> Any:
     return getter() if getter is not None else storage.get_failed_trial_callback()
 
 
-def test_the_heartbeat_and_a_stopping_run_failing_one_trial_at_once_retry_it_once(
-    tmp_path: Path,
-) -> None:
+def _heartbeat_and_stop_at_once(url: str) -> list[int]:
     """Optuna's heartbeat marks a stale trial FAIL, then calls its retry callback; a run that
-    stops in between (retry_stopped_trial) fails and retries the same trial. The heartbeat's
-    callback, second, finds the retry and adds none."""
+    stops in between (retry_stopped_trial) fails and retries the same trial. The numbers
+    retried, one entry per retry (a second trial, failed by the heartbeat alone, is retried)."""
     from optuna.trial import TrialState
 
     from lrsearch.runner.loop import retry_stopped_trial
     from lrsearch.storage import HeartbeatRetry
 
-    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}", create=True)
+    storage = open_storage(url, create=True)
     assert isinstance(_heartbeat_retry(storage), HeartbeatRetry)
-    study = optuna.create_study(storage=storage, study_name="race")
+    name = f"race-{uuid.uuid4().hex[:8]}"
+    study = optuna.create_study(storage=storage, study_name=name)
     for _ in range(2):
         trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 5)})
         storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)  # the heartbeat
     first, second = study.get_trials()
     assert retry_stopped_trial(study, first._trial_id)  # the stopping run, in between
     _heartbeat_retry(storage)(study, storage.get_trial(first._trial_id))  # the heartbeat, on
-    _heartbeat_retry(storage)(study, storage.get_trial(second._trial_id))  # (no race: retried)
+    _heartbeat_retry(storage)(study, storage.get_trial(second._trial_id))  # (no race)
     waiting = study.get_trials(states=(TrialState.WAITING,))
-    assert sorted(t.system_attrs["failed_trial"] for t in waiting) == [0, 1]
+    return sorted(t.system_attrs["failed_trial"] for t in waiting)
+
+
+def test_the_heartbeat_and_a_stopping_run_failing_one_trial_at_once_retry_it_once(
+    tmp_path: Path,
+) -> None:
+    assert _heartbeat_and_stop_at_once(f"sqlite:///{tmp_path / 's.db'}") == [0, 1]
+
+
+@pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"no PostgreSQL server: set {PG_ENV}")
+def test_the_heartbeat_and_a_stopping_run_retry_a_trial_once_on_postgres() -> None:
+    assert _heartbeat_and_stop_at_once(os.environ[PG_ENV]) == [0, 1]
 
 
 def test_the_heartbeats_retry_waits_for_the_study_lock(tmp_path: Path) -> None:
