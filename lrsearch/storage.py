@@ -14,6 +14,7 @@ retry callback enqueues it again with the same parameters.
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from pathlib import Path
@@ -230,18 +231,30 @@ class HeartbeatRetry:
     Optuna's heartbeat marks a stale trial FAIL, then calls this. A run stopping or starting at
     that moment may fail the same trial and enqueue its retry too
     (:func:`lrsearch.runner.loop.retry_stopped_trial`, ``retry_interrupted_failures``, which
-    take the same lock): whichever comes second finds the retry and leaves it at one.
+    take the same lock): whichever comes second finds the retry and leaves it at one. If the
+    storage faults while taking the lock or looking, Optuna's callback runs without them.
     """
 
     def __init__(self, callback: Any) -> None:
         self.callback = callback
 
     def __call__(self, study: Any, trial: Any) -> None:
+        from lrsearch.storage_faults import is_storage_fault
         from lrsearch.storage_faults import study_lock
 
-        with study_lock(study._storage, study.study_name):
-            if not has_retry(study, trial.number):
-                self.callback(study, trial)
+        called = False
+        try:
+            with study_lock(study._storage, study.study_name):
+                if has_retry(study, trial.number):
+                    return
+                called = True
+                self.callback(study, copy.deepcopy(trial))  # it appends to retry_history
+        except Exception as exc:
+            if called or not is_storage_fault(exc):
+                raise
+            # the lock or the look-up met a storage fault: retry it as Optuna alone would (its
+            # write rides out transient faults), rather than lose the retry
+            self.callback(study, copy.deepcopy(trial))
 
 
 def _engine_kwargs(url: str) -> dict[str, Any]:

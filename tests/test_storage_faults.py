@@ -485,3 +485,61 @@ def test_the_heartbeats_retry_waits_for_the_study_lock(tmp_path: Path) -> None:
     heartbeat.join(timeout=30)
     assert not heartbeat.is_alive()
     assert len(study.get_trials(states=(TrialState.WAITING,))) == 1
+
+
+def test_the_heartbeats_retry_survives_a_storage_fault_in_its_look_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look-up for an existing retry meets a database error: the trial is retried all the
+    same (as Optuna's callback alone would); an error of another kind is raised."""
+    import sqlalchemy
+    from optuna.trial import TrialState
+
+    import lrsearch.storage
+
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}", create=True)
+    study = optuna.create_study(storage=storage, study_name="fault")
+    trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 5)})
+    storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    frozen = storage.get_trial(trial._trial_id)
+
+    def down(study: Any, number: int) -> bool:
+        raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("server closed"))
+
+    monkeypatch.setattr(lrsearch.storage, "has_retry", down)
+    _heartbeat_retry(storage)(study, frozen)
+    assert len(study.get_trials(states=(TrialState.WAITING,))) == 1
+
+    def bug(study: Any, number: int) -> bool:
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(lrsearch.storage, "has_retry", bug)
+    with pytest.raises(ZeroDivisionError):
+        _heartbeat_retry(storage)(study, frozen)
+
+
+def test_a_retry_leaves_the_cached_trials_retry_history_as_stored(tmp_path: Path) -> None:
+    """Optuna's retry callback appends to the ``retry_history`` of the trial it is given; the
+    trial retried by a stopping run or a start-up is a copy, not the study's cached trial."""
+    from optuna.trial import TrialState
+
+    from lrsearch.runner.loop import retry_interrupted_failures
+    from lrsearch.runner.loop import retry_stopped_trial
+    from lrsearch.storage import retry_callback
+
+    storage = open_storage(f"sqlite:///{tmp_path / 's.db'}", create=True)
+    study = optuna.create_study(storage=storage, study_name="cache")
+    for _ in range(2):
+        trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 5)})
+        study.tell(trial, state=TrialState.FAIL)
+    for number in (0, 1):
+        retry_callback()(study, study.get_trials()[number])  # trials 2, 3: their retries
+    for number in (2, 3):
+        retry = study.ask()  # trials 2 and 3 run, and fail from outside (the heartbeat)
+        assert retry.number == number
+        storage.set_trial_state_values(retry._trial_id, TrialState.FAIL)
+    study.get_trials(deepcopy=False)  # both now cached as finished
+    assert retry_stopped_trial(study, study.get_trials()[2]._trial_id)  # a stopping run: 4
+    assert retry_interrupted_failures(study) == 1  # a start-up: trial 5, a retry of 3
+    cached = study.get_trials(deepcopy=False)
+    assert [t.system_attrs["retry_history"] for t in cached[2:]] == [[0], [1], [0, 2], [1, 3]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
 from typing import Any
@@ -54,7 +55,7 @@ def retry_stopped_trial(study: Any, trial_id: int, error: str | None = None) -> 
                 return False
             if has_retry(study, frozen.number):
                 return False
-            retry_callback()(study, frozen)
+            retry_callback()(study, copy.deepcopy(frozen))  # it appends to retry_history
             return True
     except Exception:  # the storage is gone: the heartbeat fails and retries it later
         return False
@@ -88,7 +89,7 @@ def retry_interrupted_failures(study: Any) -> int:
                 and "error" not in t.user_attrs
                 and t.number not in retried
             ):
-                retry_callback()(study, t)
+                retry_callback()(study, copy.deepcopy(t))  # not the cached trial: it appends
                 count += 1
     return count
 
