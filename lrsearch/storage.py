@@ -162,7 +162,7 @@ def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
         if hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback")
         else "failed_trial_callback"
     )
-    retry: dict[str, Any] = {callback_kw: HeartbeatRetry(retry_callback())}
+    retry: dict[str, Any] = {callback_kw: HeartbeatRetry()}
     storage_class = resilient_storage_class()
     for attempt in range(SCHEMA_ATTEMPTS):
         try:
@@ -214,6 +214,13 @@ def retry_callback() -> Any:
         return cls(max_retry=MAX_RETRY)
 
 
+def enqueue_retry(study: Any, trial: Any) -> None:
+    """Enqueue a retry of the FAIL ``trial`` with Optuna's retry callback (:func:`retry_callback`),
+    given a copy: the callback appends to the ``retry_history`` list of the trial it gets, which
+    would otherwise be the study's cached trial."""
+    retry_callback()(study, copy.deepcopy(trial))
+
+
 def has_retry(study: Any, number: int) -> bool:
     """Whether a retry of trial ``number`` exists: a trial whose Optuna ``retry_history`` ends
     with ``number`` (enqueued by the heartbeat, by Ctrl-C or SIGTERM handling, by a start-up)."""
@@ -224,7 +231,7 @@ def has_retry(study: Any, number: int) -> bool:
 
 
 class HeartbeatRetry:
-    """The heartbeat's retry callback: Optuna's (:func:`retry_callback`), called under the
+    """The heartbeat's retry callback: Optuna's (:func:`enqueue_retry`), called under the
     study lock (:func:`lrsearch.storage_faults.study_lock`) and only for a trial without a
     retry yet.
 
@@ -234,9 +241,6 @@ class HeartbeatRetry:
     take the same lock): whichever comes second finds the retry and leaves it at one. If the
     storage faults while taking the lock or looking, Optuna's callback runs without them.
     """
-
-    def __init__(self, callback: Any) -> None:
-        self.callback = callback
 
     def __call__(self, study: Any, trial: Any) -> None:
         from lrsearch.storage_faults import is_storage_fault
@@ -248,13 +252,13 @@ class HeartbeatRetry:
                 if has_retry(study, trial.number):
                     return
                 called = True
-                self.callback(study, copy.deepcopy(trial))  # it appends to retry_history
+                enqueue_retry(study, trial)
         except Exception as exc:
             if called or not is_storage_fault(exc):
                 raise
             # the lock or the look-up met a storage fault: retry it as Optuna alone would (its
             # write rides out transient faults), rather than lose the retry
-            self.callback(study, copy.deepcopy(trial))
+            enqueue_retry(study, trial)
 
 
 def _engine_kwargs(url: str) -> dict[str, Any]:

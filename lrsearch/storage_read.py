@@ -224,6 +224,9 @@ class _Decoder:
         intermediate = models.TrialIntermediateValueModel
         self._intermediate = intermediate.stored_repr_to_intermediate_value
         self._finite = intermediate.TrialIntermediateValueType.FINITE
+        from optuna.trial import FrozenTrial
+
+        self._frozen_trial = FrozenTrial
         self._distributions: dict[str, Any] = {}
         self._scalars: dict[str, Any] = {}
 
@@ -241,8 +244,6 @@ class _Decoder:
         intermediate_values: list[Any],
     ) -> FrozenTrial:
         """A trial from its ``trials`` row and its rows in each child table (``_CHILDREN``)."""
-        from optuna.trial import FrozenTrial
-
         objectives: list[float] | None = None
         if values:
             objectives = [0.0] * len(values)
@@ -255,7 +256,7 @@ class _Decoder:
             external[name] = dist.to_external_repr(internal)
             dists[name] = dist
         finite, decode = self._finite, self._intermediate
-        return FrozenTrial(
+        return self._frozen_trial(
             number=number,
             state=state,
             value=None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import sys
 from typing import Any
@@ -34,8 +33,8 @@ def retry_stopped_trial(study: Any, trial_id: int, error: str | None = None) -> 
     """
     import optuna
 
+    from lrsearch.storage import enqueue_retry
     from lrsearch.storage import has_retry
-    from lrsearch.storage import retry_callback
     from lrsearch.storage_faults import study_lock
 
     FAIL = optuna.trial.TrialState.FAIL
@@ -55,7 +54,7 @@ def retry_stopped_trial(study: Any, trial_id: int, error: str | None = None) -> 
                 return False
             if has_retry(study, frozen.number):
                 return False
-            retry_callback()(study, copy.deepcopy(frozen))  # it appends to retry_history
+            enqueue_retry(study, frozen)
             return True
     except Exception:  # the storage is gone: the heartbeat fails and retries it later
         return False
@@ -75,7 +74,7 @@ def retry_interrupted_failures(study: Any) -> int:
     """
     import optuna
 
-    from lrsearch.storage import retry_callback
+    from lrsearch.storage import enqueue_retry
     from lrsearch.storage_faults import study_lock
 
     count = 0
@@ -89,7 +88,7 @@ def retry_interrupted_failures(study: Any) -> int:
                 and "error" not in t.user_attrs
                 and t.number not in retried
             ):
-                retry_callback()(study, copy.deepcopy(t))  # not the cached trial: it appends
+                enqueue_retry(study, t)
                 count += 1
     return count
 
