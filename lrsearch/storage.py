@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -166,14 +167,16 @@ def open_storage(url: str, *, create: bool) -> optuna.storages.RDBStorage:
     storage_class = resilient_storage_class()
     for attempt in range(SCHEMA_ATTEMPTS):
         try:
-            storage = storage_class(
-                url,
-                engine_kwargs=engine_kwargs,
-                heartbeat_interval=interval,
-                grace_period=3 * interval,
-                skip_table_creation=not create,
-                **retry,
-            )
+            with warnings.catch_warnings():  # heartbeats are "experimental": used as documented
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                storage = storage_class(
+                    url,
+                    engine_kwargs=engine_kwargs,
+                    heartbeat_interval=interval,
+                    grace_period=3 * interval,
+                    skip_table_creation=not create,
+                    **retry,
+                )
             if not create:
                 storage.get_all_studies()  # fails on a database without Optuna's tables
             break
@@ -201,8 +204,6 @@ def retry_callback() -> Any:
     """Optuna's retry callback (``RetryHeartbeatStaleTrialCallback``, formerly
     ``RetryFailedTrialCallback``): called with a FAIL trial, it enqueues its parameters again,
     recording ``failed_trial`` and ``retry_history``, at most ``MAX_RETRY`` times."""
-    import warnings
-
     import optuna
 
     cls = (
